@@ -1,0 +1,76 @@
+"""The ``keras-designer`` command.
+
+Exit codes, the same for every subcommand: 0 success, 1 a problem with the content (reported
+per node, one ``node_id: message`` line each), 2 unreadable input (not a design, not a model,
+a missing file). No subcommand prints a traceback for bad input.
+
+TensorFlow is imported only inside the subcommands that need it, so ``--help``, ``templates``
+and ``layers`` start instantly. Subcommands live in small modules (``designer/commands/``)
+that each add themselves to the parser through ``register(subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE = 0, 1, 2
+
+# Each module defines register(subparsers); its handlers return an exit code.
+COMMAND_MODULES = (
+    "designer.commands.core",
+)
+
+
+class CommandError(Exception):
+    """Raised by a subcommand to end with one clear line and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="keras-designer",
+        description="Build Keras models as design files: validate, summarise, export, train.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return EXIT_OK
+    from designer.spec import DesignFileError
+
+    try:
+        return int(args.handler(args) or EXIT_OK)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
+    except DesignFileError as exc:
+        print(f"error: {args.__dict__.get('design', '')}: {exc}".replace(": : ", ": "), file=sys.stderr)  # fmt: skip
+        return EXIT_UNREADABLE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
+        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
+        if os.environ.get("KERAS_DESIGNER_DEBUG"):
+            raise
+        return EXIT_PROBLEM
+
+
+if __name__ == "__main__":
+    sys.exit(main())
