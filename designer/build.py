@@ -225,8 +225,10 @@ def _explain(node: Node, inputs: list[tuple[tuple, str]], exc: Exception) -> str
         )
     if "total size" in text and node.type == "Reshape":
         return f"cannot reshape {shapes} to {node.params.get('target_shape')}: the sizes differ"
-    if "input shape" in text.lower() and node.type in catalog.LAYERS and (
-        catalog.LAYERS[node.type].category == "pretrained"
+    if (
+        "input shape" in text.lower()
+        and node.type in catalog.LAYERS
+        and (catalog.LAYERS[node.type].category == "pretrained")
     ):
         return f"{node.type} needs colour images of at least 32×32 (3 channels); gets {shapes}"
     return f"{node.type} cannot be applied to {shapes}: {text[:200]}"

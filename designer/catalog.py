@@ -127,9 +127,29 @@ def _application(name: str, help: str, min_size: int) -> LayerSpec:
         "pretrained",
         help,
         (
-            P("weights", "choice", "imagenet", "Start from ImageNet weights, or random ones (None)", choices=(None, "imagenet"), optional=True),  # fmt: skip
-            P("trainable", "bool", False, "Train the base too (fine-tuning); off = frozen", keras_default=False),  # fmt: skip
-            P("pooling", "choice", None, "Pool the base's feature maps to a vector", choices=(None, "avg", "max"), optional=True),  # fmt: skip
+            P(
+                "weights",
+                "choice",
+                "imagenet",
+                "Start from ImageNet weights, or random ones (None)",
+                choices=(None, "imagenet"),
+                optional=True,
+            ),  # fmt: skip
+            P(
+                "trainable",
+                "bool",
+                False,
+                "Train the base too (fine-tuning); off = frozen",
+                keras_default=False,
+            ),  # fmt: skip
+            P(
+                "pooling",
+                "choice",
+                None,
+                "Pool the base's feature maps to a vector",
+                choices=(None, "avg", "max"),
+                optional=True,
+            ),  # fmt: skip
         ),
         module="applications",
         min_size=min_size,
@@ -143,120 +163,445 @@ _ENTRIES: tuple[LayerSpec, ...] = (
         "core",
         "Where data enters the model",
         (
-            P("shape", "shape", [28, 28, 1], "Size of one sample, without the batch", keras_default=False),  # fmt: skip
-            P("dtype", "choice", "float32", "float32 for numbers, int32 for word indices", choices=("float32", "int32"), keras_default=False),  # fmt: skip
+            P(
+                "shape",
+                "shape",
+                [28, 28, 1],
+                "Size of one sample, without the batch",
+                keras_default=False,
+            ),  # fmt: skip
+            P(
+                "dtype",
+                "choice",
+                "float32",
+                "float32 for numbers, int32 for word indices",
+                choices=("float32", "int32"),
+                keras_default=False,
+            ),  # fmt: skip
         ),
         min_inputs=0,
         max_inputs=0,
         module="input",
     ),
-    LayerSpec("Dense", "core", "Fully connected layer: every input to every unit", (
-        P("units", "int", 32, "Number of neurons", min=1, max=65536, keras_default=False),
-        _activation(), USE_BIAS, KERNEL_INIT)),  # fmt: skip
+    LayerSpec(
+        "Dense",
+        "core",
+        "Fully connected layer: every input to every unit",
+        (
+            P("units", "int", 32, "Number of neurons", min=1, max=65536, keras_default=False),
+            _activation(),
+            USE_BIAS,
+            KERNEL_INIT,
+        ),
+    ),  # fmt: skip
     LayerSpec("Activation", "core", "Applies an activation function", (_activation("relu"),)),
     LayerSpec("Flatten", "core", "Turns a feature map into one long vector"),
-    LayerSpec("Reshape", "core", "Gives the data a new shape with the same number of values", (
-        P("target_shape", "shape", [-1], "New shape without the batch; -1 means 'the rest'", keras_default=False),)),  # fmt: skip
-    LayerSpec("Permute", "core", "Reorders the axes", (
-        P("dims", "shape", [2, 1], "New order of the axes, counting from 1", keras_default=False),)),  # fmt: skip
-    LayerSpec("RepeatVector", "core", "Repeats a vector n times (n, features)", (
-        P("n", "int", 3, "How many repetitions", min=1, max=10000, keras_default=False),)),  # fmt: skip
-    LayerSpec("Embedding", "core", "Turns word indices into learned vectors", (
-        P("input_dim", "int", 10000, "Vocabulary size (largest index + 1)", min=1, max=10_000_000, keras_default=False),  # fmt: skip
-        P("output_dim", "int", 32, "Length of each word vector", min=1, max=4096, keras_default=False),  # fmt: skip
-        P("mask_zero", "bool", False, "Treat index 0 as padding"))),  # fmt: skip
-    LayerSpec("UpSampling1D", "core", "Repeats each time step", (
-        P("size", "int", 2, "Repeat factor", min=1, max=1024),)),  # fmt: skip
-    LayerSpec("UpSampling2D", "core", "Enlarges a feature map", (
-        _ints("size", 2, "Enlargement factor", 2),
-        P("interpolation", "choice", "nearest", "How new pixels are filled", choices=("nearest", "bilinear")))),  # fmt: skip
-    LayerSpec("ZeroPadding2D", "core", "Adds a border of zeros", (_ints("padding", 1, "Border width", 2, minimum=0),)),  # fmt: skip
-    LayerSpec("Cropping2D", "core", "Cuts a border off", (_ints("cropping", 0, "Border width to cut", 2, minimum=0),)),  # fmt: skip
+    LayerSpec(
+        "Reshape",
+        "core",
+        "Gives the data a new shape with the same number of values",
+        (
+            P(
+                "target_shape",
+                "shape",
+                [-1],
+                "New shape without the batch; -1 means 'the rest'",
+                keras_default=False,
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "Permute",
+        "core",
+        "Reorders the axes",
+        (
+            P(
+                "dims",
+                "shape",
+                [2, 1],
+                "New order of the axes, counting from 1",
+                keras_default=False,
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RepeatVector",
+        "core",
+        "Repeats a vector n times (n, features)",
+        (P("n", "int", 3, "How many repetitions", min=1, max=10000, keras_default=False),),
+    ),  # fmt: skip
+    LayerSpec(
+        "Embedding",
+        "core",
+        "Turns word indices into learned vectors",
+        (
+            P(
+                "input_dim",
+                "int",
+                10000,
+                "Vocabulary size (largest index + 1)",
+                min=1,
+                max=10_000_000,
+                keras_default=False,
+            ),  # fmt: skip
+            P(
+                "output_dim",
+                "int",
+                32,
+                "Length of each word vector",
+                min=1,
+                max=4096,
+                keras_default=False,
+            ),  # fmt: skip
+            P("mask_zero", "bool", False, "Treat index 0 as padding"),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "UpSampling1D",
+        "core",
+        "Repeats each time step",
+        (P("size", "int", 2, "Repeat factor", min=1, max=1024),),
+    ),  # fmt: skip
+    LayerSpec(
+        "UpSampling2D",
+        "core",
+        "Enlarges a feature map",
+        (
+            _ints("size", 2, "Enlargement factor", 2),
+            P(
+                "interpolation",
+                "choice",
+                "nearest",
+                "How new pixels are filled",
+                choices=("nearest", "bilinear"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "ZeroPadding2D",
+        "core",
+        "Adds a border of zeros",
+        (_ints("padding", 1, "Border width", 2, minimum=0),),
+    ),  # fmt: skip
+    LayerSpec(
+        "Cropping2D",
+        "core",
+        "Cuts a border off",
+        (_ints("cropping", 0, "Border width to cut", 2, minimum=0, keras_default=False),),
+    ),  # fmt: skip
     # ---- convolution ---------------------------------------------------------------------------
     LayerSpec("Conv1D", "convolution", "Slides filters along a sequence", _conv(1)),
     LayerSpec("Conv2D", "convolution", "Slides filters over an image", _conv(2)),
     LayerSpec("Conv3D", "convolution", "Slides filters over a volume", _conv(3)),
-    LayerSpec("Conv2DTranspose", "convolution", "Learned upsampling (transposed convolution)", _conv(2)),  # fmt: skip
-    LayerSpec("SeparableConv2D", "convolution", "Depthwise then pointwise convolution: fewer weights", _conv(2, separable=True)),  # fmt: skip
-    LayerSpec("DepthwiseConv2D", "convolution", "One filter per input channel", _conv(2, filters=False, depthwise=True)),  # fmt: skip
+    LayerSpec(
+        "Conv2DTranspose", "convolution", "Learned upsampling (transposed convolution)", _conv(2)
+    ),  # fmt: skip
+    LayerSpec(
+        "SeparableConv2D",
+        "convolution",
+        "Depthwise then pointwise convolution: fewer weights",
+        _conv(2, separable=True),
+    ),  # fmt: skip
+    LayerSpec(
+        "DepthwiseConv2D",
+        "convolution",
+        "One filter per input channel",
+        _conv(2, filters=False, depthwise=True),
+    ),  # fmt: skip
     # ---- pooling --------------------------------------------------------------------------------
     LayerSpec("MaxPooling1D", "pooling", "Keeps the largest value of each window", _pool(1)),
     LayerSpec("MaxPooling2D", "pooling", "Keeps the largest value of each window", _pool(2)),
     LayerSpec("AveragePooling1D", "pooling", "Averages each window", _pool(1)),
     LayerSpec("AveragePooling2D", "pooling", "Averages each window", _pool(2)),
     LayerSpec("GlobalAveragePooling1D", "pooling", "Averages over all time steps", (KEEPDIMS,)),
-    LayerSpec("GlobalAveragePooling2D", "pooling", "Averages each channel to one number", (KEEPDIMS,)),  # fmt: skip
+    LayerSpec(
+        "GlobalAveragePooling2D", "pooling", "Averages each channel to one number", (KEEPDIMS,)
+    ),  # fmt: skip
     LayerSpec("GlobalMaxPooling1D", "pooling", "Maximum over all time steps", (KEEPDIMS,)),
     LayerSpec("GlobalMaxPooling2D", "pooling", "Maximum of each channel", (KEEPDIMS,)),
     # ---- recurrent ------------------------------------------------------------------------------
     LayerSpec("SimpleRNN", "recurrent", "The simplest recurrent layer", _rnn()),
     LayerSpec("LSTM", "recurrent", "Long short-term memory: remembers over long sequences", _rnn()),
     LayerSpec("GRU", "recurrent", "Gated recurrent unit: a lighter LSTM", _rnn()),
-    LayerSpec("Bidirectional", "recurrent", "Runs an RNN forwards and backwards", (
-        P("layer", "choice", "LSTM", "The recurrent layer to wrap", choices=("LSTM", "GRU", "SimpleRNN"), keras_default=False),  # fmt: skip
-        P("units", "int", 32, "Size of each direction's hidden state", min=1, max=4096, keras_default=False),  # fmt: skip
-        P("return_sequences", "bool", False, "Output every time step", keras_default=False),
-        P("merge_mode", "choice", "concat", "How the two directions combine", choices=("concat", "sum", "mul", "ave", None), optional=True),  # fmt: skip
-    ), module="wrapper"),  # fmt: skip
+    LayerSpec(
+        "Bidirectional",
+        "recurrent",
+        "Runs an RNN forwards and backwards",
+        (
+            P(
+                "layer",
+                "choice",
+                "LSTM",
+                "The recurrent layer to wrap",
+                choices=("LSTM", "GRU", "SimpleRNN"),
+                keras_default=False,
+            ),  # fmt: skip
+            P(
+                "units",
+                "int",
+                32,
+                "Size of each direction's hidden state",
+                min=1,
+                max=4096,
+                keras_default=False,
+            ),  # fmt: skip
+            P("return_sequences", "bool", False, "Output every time step", keras_default=False),
+            P(
+                "merge_mode",
+                "choice",
+                "concat",
+                "How the two directions combine",
+                choices=("concat", "sum", "mul", "ave", None),
+                optional=True,
+            ),  # fmt: skip
+        ),
+        module="wrapper",
+    ),  # fmt: skip
     # ---- merge ----------------------------------------------------------------------------------
-    LayerSpec("Concatenate", "merge", "Joins inputs side by side", (
-        P("axis", "int", -1, "Axis to join along", min=-8, max=8),), min_inputs=2, max_inputs=None),  # fmt: skip
-    LayerSpec("Add", "merge", "Adds inputs of the same shape (skip connections)", min_inputs=2, max_inputs=None),  # fmt: skip
+    LayerSpec(
+        "Concatenate",
+        "merge",
+        "Joins inputs side by side",
+        (P("axis", "int", -1, "Axis to join along", min=-8, max=8),),
+        min_inputs=2,
+        max_inputs=None,
+    ),  # fmt: skip
+    LayerSpec(
+        "Add",
+        "merge",
+        "Adds inputs of the same shape (skip connections)",
+        min_inputs=2,
+        max_inputs=None,
+    ),  # fmt: skip
     LayerSpec("Subtract", "merge", "First input minus the second", min_inputs=2, max_inputs=2),
-    LayerSpec("Multiply", "merge", "Multiplies inputs element by element", min_inputs=2, max_inputs=None),  # fmt: skip
-    LayerSpec("Average", "merge", "Averages inputs of the same shape", min_inputs=2, max_inputs=None),  # fmt: skip
-    LayerSpec("Maximum", "merge", "Element-wise maximum of the inputs", min_inputs=2, max_inputs=None),  # fmt: skip
-    LayerSpec("Minimum", "merge", "Element-wise minimum of the inputs", min_inputs=2, max_inputs=None),  # fmt: skip
+    LayerSpec(
+        "Multiply", "merge", "Multiplies inputs element by element", min_inputs=2, max_inputs=None
+    ),  # fmt: skip
+    LayerSpec(
+        "Average", "merge", "Averages inputs of the same shape", min_inputs=2, max_inputs=None
+    ),  # fmt: skip
+    LayerSpec(
+        "Maximum", "merge", "Element-wise maximum of the inputs", min_inputs=2, max_inputs=None
+    ),  # fmt: skip
+    LayerSpec(
+        "Minimum", "merge", "Element-wise minimum of the inputs", min_inputs=2, max_inputs=None
+    ),  # fmt: skip
     # ---- normalization --------------------------------------------------------------------------
-    LayerSpec("BatchNormalization", "normalization", "Normalizes each batch: faster, steadier training", (
-        P("momentum", "float", 0.99, "How fast the running averages move", min=0.0, max=1.0),
-        P("epsilon", "float", 0.001, "Small number that avoids division by zero", min=0.0, max=1.0),
-        P("center", "bool", True, "Learn an offset (beta)"),
-        P("scale", "bool", True, "Learn a scale (gamma)"))),  # fmt: skip
-    LayerSpec("LayerNormalization", "normalization", "Normalizes each sample across its features", (
-        P("epsilon", "float", 0.001, "Small number that avoids division by zero", min=0.0, max=1.0),)),  # fmt: skip
+    LayerSpec(
+        "BatchNormalization",
+        "normalization",
+        "Normalizes each batch: faster, steadier training",
+        (
+            P("momentum", "float", 0.99, "How fast the running averages move", min=0.0, max=1.0),
+            P(
+                "epsilon",
+                "float",
+                0.001,
+                "Small number that avoids division by zero",
+                min=0.0,
+                max=1.0,
+            ),
+            P("center", "bool", True, "Learn an offset (beta)"),
+            P("scale", "bool", True, "Learn a scale (gamma)"),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "LayerNormalization",
+        "normalization",
+        "Normalizes each sample across its features",
+        (
+            P(
+                "epsilon",
+                "float",
+                0.001,
+                "Small number that avoids division by zero",
+                min=0.0,
+                max=1.0,
+            ),
+        ),
+    ),  # fmt: skip
     LayerSpec("UnitNormalization", "normalization", "Scales each sample to length 1"),
-    LayerSpec("Rescaling", "normalization", "Multiplies inputs, e.g. by 1/255 for pixels", (
-        P("scale", "float", 1 / 255, "Factor to multiply by", min=-1e6, max=1e6, keras_default=False),  # fmt: skip
-        P("offset", "float", 0.0, "Number added after scaling", min=-1e6, max=1e6))),
-    LayerSpec("Normalization", "normalization", "Shifts and scales features to mean 0, variance 1", (
-        P("axis", "int", -1, "Feature axis", min=-8, max=8),)),  # fmt: skip
+    LayerSpec(
+        "Rescaling",
+        "normalization",
+        "Multiplies inputs, e.g. by 1/255 for pixels",
+        (
+            P(
+                "scale",
+                "float",
+                1 / 255,
+                "Factor to multiply by",
+                min=-1e6,
+                max=1e6,
+                keras_default=False,
+            ),  # fmt: skip
+            P("offset", "float", 0.0, "Number added after scaling", min=-1e6, max=1e6),
+        ),
+    ),
+    LayerSpec(
+        "Normalization",
+        "normalization",
+        "Shifts and scales features to mean 0, variance 1",
+        (P("axis", "int", -1, "Feature axis", min=-8, max=8),),
+    ),  # fmt: skip
     # ---- regularization -------------------------------------------------------------------------
-    LayerSpec("Dropout", "regularization", "Randomly drops inputs in training to fight overfitting", (RATE,)),  # fmt: skip
-    LayerSpec("SpatialDropout1D", "regularization", "Drops whole channels of a sequence", (RATE,)),  # fmt: skip
+    LayerSpec(
+        "Dropout",
+        "regularization",
+        "Randomly drops inputs in training to fight overfitting",
+        (RATE,),
+    ),  # fmt: skip
+    LayerSpec(
+        "SpatialDropout1D", "regularization", "Drops whole channels of a sequence", (RATE,)
+    ),  # fmt: skip
     LayerSpec("SpatialDropout2D", "regularization", "Drops whole feature maps", (RATE,)),
-    LayerSpec("GaussianNoise", "regularization", "Adds random noise in training", (
-        P("stddev", "float", 0.1, "Standard deviation of the noise", min=0.0, max=100.0, keras_default=False),)),  # fmt: skip
-    LayerSpec("GaussianDropout", "regularization", "Multiplies by random noise around 1 in training", (RATE,)),  # fmt: skip
-    LayerSpec("ActivityRegularization", "regularization", "Penalizes large outputs", (
-        P("l1", "float", 0.0, "L1 penalty", min=0.0, max=100.0),
-        P("l2", "float", 0.0, "L2 penalty", min=0.0, max=100.0))),  # fmt: skip
+    LayerSpec(
+        "GaussianNoise",
+        "regularization",
+        "Adds random noise in training",
+        (
+            P(
+                "stddev",
+                "float",
+                0.1,
+                "Standard deviation of the noise",
+                min=0.0,
+                max=100.0,
+                keras_default=False,
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "GaussianDropout",
+        "regularization",
+        "Multiplies by random noise around 1 in training",
+        (RATE,),
+    ),  # fmt: skip
+    LayerSpec(
+        "ActivityRegularization",
+        "regularization",
+        "Penalizes large outputs",
+        (
+            P("l1", "float", 0.0, "L1 penalty", min=0.0, max=100.0),
+            P("l2", "float", 0.0, "L2 penalty", min=0.0, max=100.0),
+        ),
+    ),  # fmt: skip
     # ---- augmentation (active only while training) ----------------------------------------------
-    LayerSpec("RandomFlip", "augmentation", "Mirrors images at random", (
-        P("mode", "choice", "horizontal_and_vertical", "Which flips", choices=("horizontal", "vertical", "horizontal_and_vertical")),)),  # fmt: skip
-    LayerSpec("RandomRotation", "augmentation", "Rotates images at random", (
-        _factor("factor", 0.1, "Largest turn, as a fraction of a full circle"),
-        P("fill_mode", "choice", "reflect", "How new corners are filled", choices=("reflect", "wrap", "constant", "nearest")))),  # fmt: skip
-    LayerSpec("RandomZoom", "augmentation", "Zooms in or out at random", (
-        _factor("height_factor", 0.1, "Largest zoom, as a fraction of the height"),
-        _factor("width_factor", None, "Largest zoom of the width (empty: same as height)", optional=True),  # fmt: skip
-        P("fill_mode", "choice", "reflect", "How new pixels are filled", choices=("reflect", "wrap", "constant", "nearest")))),  # fmt: skip
-    LayerSpec("RandomTranslation", "augmentation", "Shifts images at random", (
-        _factor("height_factor", 0.1, "Largest vertical shift, as a fraction"),
-        _factor("width_factor", 0.1, "Largest horizontal shift, as a fraction"),
-        P("fill_mode", "choice", "reflect", "How new pixels are filled", choices=("reflect", "wrap", "constant", "nearest")))),  # fmt: skip
-    LayerSpec("RandomContrast", "augmentation", "Changes contrast at random", (
-        _factor("factor", 0.2, "Largest change of contrast"),)),  # fmt: skip
-    LayerSpec("RandomBrightness", "augmentation", "Changes brightness at random", (
-        _factor("factor", 0.2, "Largest change of brightness"),
-        P("value_range", "shape", [0, 255], "Range of the pixel values", keras_default=False))),  # fmt: skip
-    LayerSpec("RandomCrop", "augmentation", "Cuts a random patch of the given size", (
-        _size("height", 24, "Patch height"), _size("width", 24, "Patch width"))),  # fmt: skip
-    LayerSpec("Resizing", "augmentation", "Resizes images to a fixed size", (
-        _size("height", 32, "New height"), _size("width", 32, "New width"),
-        P("interpolation", "choice", "bilinear", "How pixels are resampled", choices=("bilinear", "nearest", "bicubic", "area")))),  # fmt: skip
-    LayerSpec("CenterCrop", "augmentation", "Cuts the central patch of the given size", (
-        _size("height", 24, "Patch height"), _size("width", 24, "Patch width"))),  # fmt: skip
+    LayerSpec(
+        "RandomFlip",
+        "augmentation",
+        "Mirrors images at random",
+        (
+            P(
+                "mode",
+                "choice",
+                "horizontal_and_vertical",
+                "Which flips",
+                choices=("horizontal", "vertical", "horizontal_and_vertical"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomRotation",
+        "augmentation",
+        "Rotates images at random",
+        (
+            _factor("factor", 0.1, "Largest turn, as a fraction of a full circle"),
+            P(
+                "fill_mode",
+                "choice",
+                "reflect",
+                "How new corners are filled",
+                choices=("reflect", "wrap", "constant", "nearest"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomZoom",
+        "augmentation",
+        "Zooms in or out at random",
+        (
+            _factor("height_factor", 0.1, "Largest zoom, as a fraction of the height"),
+            _factor(
+                "width_factor",
+                None,
+                "Largest zoom of the width (empty: same as height)",
+                optional=True,
+            ),  # fmt: skip
+            P(
+                "fill_mode",
+                "choice",
+                "reflect",
+                "How new pixels are filled",
+                choices=("reflect", "wrap", "constant", "nearest"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomTranslation",
+        "augmentation",
+        "Shifts images at random",
+        (
+            _factor("height_factor", 0.1, "Largest vertical shift, as a fraction"),
+            _factor("width_factor", 0.1, "Largest horizontal shift, as a fraction"),
+            P(
+                "fill_mode",
+                "choice",
+                "reflect",
+                "How new pixels are filled",
+                choices=("reflect", "wrap", "constant", "nearest"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomContrast",
+        "augmentation",
+        "Changes contrast at random",
+        (_factor("factor", 0.2, "Largest change of contrast"),),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomBrightness",
+        "augmentation",
+        "Changes brightness at random",
+        (
+            _factor("factor", 0.2, "Largest change of brightness"),
+            _ints(
+                "value_range",
+                [0, 255],
+                "Range of the pixel values (0 1 for scaled images)",
+                2,
+                minimum=0,
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "RandomCrop",
+        "augmentation",
+        "Cuts a random patch of the given size",
+        (_size("height", 24, "Patch height"), _size("width", 24, "Patch width")),
+    ),  # fmt: skip
+    LayerSpec(
+        "Resizing",
+        "augmentation",
+        "Resizes images to a fixed size",
+        (
+            _size("height", 32, "New height"),
+            _size("width", 32, "New width"),
+            P(
+                "interpolation",
+                "choice",
+                "bilinear",
+                "How pixels are resampled",
+                choices=("bilinear", "nearest", "bicubic", "area"),
+            ),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "CenterCrop",
+        "augmentation",
+        "Cuts the central patch of the given size",
+        (_size("height", 24, "Patch height"), _size("width", 24, "Patch width")),
+    ),  # fmt: skip
     # ---- pretrained bases (keras.applications, include_top=False) --------------------------------
     _application("VGG16", "VGG16 convolutional base (2014, 14.7M parameters)", 32),
     _application("ResNet50", "ResNet50 base with skip connections (23.6M parameters)", 32),

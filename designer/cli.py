@@ -16,20 +16,12 @@ import importlib
 import os
 import sys
 
-EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE = 0, 1, 2
+from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
+
+__all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_UNREADABLE", "CommandError", "main"]
 
 # Each module defines register(subparsers); its handlers return an exit code.
-COMMAND_MODULES = (
-    "designer.commands.core",
-)
-
-
-class CommandError(Exception):
-    """Raised by a subcommand to end with one clear line and an exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_UNREADABLE):
-        super().__init__(message)
-        self.code = code
+COMMAND_MODULES = ("designer.commands.core",)
 
 
 def build_parser() -> argparse.ArgumentParser:

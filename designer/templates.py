@@ -42,16 +42,66 @@ def _design(t: Template, nodes, edges, *, compile=None, training=None, **kw) -> 
 TEMPLATES: dict[str, Template] = {
     t.id: t
     for t in (
-        Template("digits-mlp", "Digits MLP", "A small MLP for scikit-learn's 8×8 digits: trains in seconds.", "digits"),  # fmt: skip
-        Template("mnist-mlp", "MNIST MLP", "The tutorial MLP: 784 → Dense 128 relu → Dropout 0.5 → Dense 10 softmax.", "mnist"),  # fmt: skip
-        Template("cifar10-cnn", "CIFAR-10 CNN", "The tutorial CNN: two Conv/Pool/Dropout blocks (32, 64 filters), Dense 512.", "cifar10"),  # fmt: skip
-        Template("lenet5", "LeNet-5", "LeCun's classic: two conv/average-pool blocks, Dense 120 and 84.", "fashion_mnist_local"),  # fmt: skip
-        Template("mini-resnet", "Mini ResNet", "Two residual blocks joined with Add skip connections.", "cifar10"),  # fmt: skip
-        Template("text-lstm", "Text LSTM", "Embedding → LSTM → Dense sigmoid: sentiment of movie reviews.", "imdb"),  # fmt: skip
-        Template("transfer-mobilenetv2", "Transfer learning (MobileNetV2)", "A frozen MobileNetV2 base with a new classification head.", "cifar10"),  # fmt: skip
-        Template("two-inputs", "Two inputs", "An image branch and a tabular branch joined with Concatenate.", "digits"),  # fmt: skip
-        Template("moons-mlp", "Playground: moons", "TensorFlow-Playground style: two small tanh layers on 2-D points.", "moons"),  # fmt: skip
-        Template("diabetes-mlp", "Diabetes regression", "An MLP that predicts disease progression (regression).", "diabetes"),  # fmt: skip
+        Template(
+            "digits-mlp",
+            "Digits MLP",
+            "A small MLP for scikit-learn's 8×8 digits: trains in seconds.",
+            "digits",
+        ),  # fmt: skip
+        Template(
+            "mnist-mlp",
+            "MNIST MLP",
+            "The tutorial MLP: 784 → Dense 128 relu → Dropout 0.5 → Dense 10 softmax.",
+            "mnist",
+        ),  # fmt: skip
+        Template(
+            "cifar10-cnn",
+            "CIFAR-10 CNN",
+            "The tutorial CNN: two Conv/Pool/Dropout blocks (32, 64 filters), Dense 512.",
+            "cifar10",
+        ),  # fmt: skip
+        Template(
+            "lenet5",
+            "LeNet-5",
+            "LeCun's classic: two conv/average-pool blocks, Dense 120 and 84.",
+            "fashion_mnist_local",
+        ),  # fmt: skip
+        Template(
+            "mini-resnet",
+            "Mini ResNet",
+            "Two residual blocks joined with Add skip connections.",
+            "cifar10",
+        ),  # fmt: skip
+        Template(
+            "text-lstm",
+            "Text LSTM",
+            "Embedding → LSTM → Dense sigmoid: sentiment of movie reviews.",
+            "imdb",
+        ),  # fmt: skip
+        Template(
+            "transfer-mobilenetv2",
+            "Transfer learning (MobileNetV2)",
+            "A frozen MobileNetV2 base with a new classification head.",
+            "cifar10",
+        ),  # fmt: skip
+        Template(
+            "two-inputs",
+            "Two inputs",
+            "An image branch and a tabular branch joined with Concatenate.",
+            "digits",
+        ),  # fmt: skip
+        Template(
+            "moons-mlp",
+            "Playground: moons",
+            "TensorFlow-Playground style: two small tanh layers on 2-D points.",
+            "moons",
+        ),  # fmt: skip
+        Template(
+            "diabetes-mlp",
+            "Diabetes regression",
+            "An MLP that predicts disease progression (regression).",
+            "diabetes",
+        ),  # fmt: skip
     )
 }
 
