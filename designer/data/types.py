@@ -73,18 +73,11 @@ class Dataset:
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Scale raw samples (same units as the files) the way the training data was scaled."""
-        x = np.asarray(x)
-        if self.info.input_dtype != "float32":
-            return x.astype(self.info.input_dtype)
-        x = x.astype("float32")
-        method = self.scaling.get("method", "none")
-        if method == "divide":
-            return x / np.float32(self.scaling["by"])
-        if method == "standard":
-            return (x - self.scaling["mean"]) / self.scaling["std"]
-        if method == "minmax":
-            return (x - self.scaling["min"]) / self.scaling["range"]
-        return x
+        from .preprocess import apply_scaling  # the one definition of each scaling
+
+        return apply_scaling(
+            np.asarray(x), self.scaling or {"method": "none"}, self.info.input_dtype
+        )
 
 
 @dataclass
