@@ -1,0 +1,273 @@
+"""Keras callbacks of a training run: live progress, control (stop/pause), files, and the ones
+the design asks for (early stopping, checkpoints, learning-rate schedule, TensorBoard).
+
+Imported only by the training process (it imports Keras at module level).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from designer.spec import TrainSpec
+from designer.training import rundir
+
+Emit = Callable[[dict], None]
+
+
+class Control:
+    """Stop and pause requests, from the job's events and from a ``stop`` file in the run
+    directory (so that a run can be stopped even by a server restarted since it began)."""
+
+    def __init__(self, stop_event=None, pause_event=None, run_dir: str | Path | None = None):
+        self._stop, self._pause = stop_event, pause_event
+        self._stop_file = Path(run_dir) / rundir.STOP_FILE if run_dir else None
+        self._checked = 0.0
+
+    def should_stop(self) -> bool:
+        if self._stop is not None and self._stop.is_set():
+            return True
+        now = time.monotonic()
+        if self._stop_file is not None and now - self._checked > 0.25:
+            self._checked = now
+            return self._stop_file.exists()
+        return False
+
+    def paused(self) -> bool:
+        return self._pause is not None and self._pause.is_set()
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    out = {}
+    for key, value in (logs or {}).items():
+        try:
+            out[key] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+class Progress(keras.callbacks.Callback):
+    """Streams batch events, obeys stop/pause within one batch and notices a NaN loss.
+
+    ``model.stop_training`` set in ``on_train_batch_end`` ends the epoch's batch loop at once
+    in Keras 3 (the fit loop checks it after every batch), then Keras runs that epoch's
+    validation and ``on_epoch_end`` as usual, so the partial epoch is recorded like any other.
+    """
+
+    def __init__(self, emit: Emit, control: Control, run_dir: Path, batches: int,
+                 interval: float = 0.05, hooks: dict | None = None):  # fmt: skip
+        super().__init__()
+        self.emit, self.control, self.run_dir = emit, control, run_dir
+        self.batches, self.interval, self.hooks = batches, interval, hooks or {}
+        self.epoch = 0
+        self.stopped = False
+        self.nan_at: tuple[int, int] | None = None
+        self.paused_s = 0.0  # paused time inside the current epoch (excluded from durations)
+        self._last = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.paused_s = 0.0
+        if self.hooks.get("raise_at_epoch") == self.epoch:
+            raise RuntimeError(f"injected failure at epoch {self.epoch} (test hook)")
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = _floats(logs)
+        loss = values.get("loss")
+        if loss is not None and not math.isfinite(loss) and self.nan_at is None:
+            self.nan_at = (self.epoch, batch + 1)
+            self.model.stop_training = True
+        now = time.monotonic()
+        last = batch + 1 >= self.batches
+        if batch == 0 or last or now - self._last >= self.interval:
+            self._last = now
+            self.emit({"type": "batch", "epoch": self.epoch, "batch": batch + 1,
+                       "batches": self.batches, "logs": values})  # fmt: skip
+        if self.hooks.get("batch_delay"):
+            time.sleep(float(self.hooks["batch_delay"]))
+        if self.control.paused() and not self.control.should_stop():
+            self._wait_while_paused()
+        if self.control.should_stop():
+            self.stopped = True
+            self.model.stop_training = True
+
+    def _wait_while_paused(self) -> None:
+        start = time.monotonic()
+        rundir.write_status(self.run_dir, "paused")
+        self.emit({"type": "status", "status": "paused"})
+        while self.control.paused() and not self.control.should_stop():
+            time.sleep(0.1)
+        self.paused_s += time.monotonic() - start
+        rundir.write_status(self.run_dir, "running")
+        self.emit({"type": "status", "status": "running"})
+
+
+# Saving a .keras file takes ~0.1 s even for a tiny model: on every epoch of a fast run that
+# would double the training time. The last model is saved at most this often (and always at
+# the end); a crash loses at most these few seconds, and status.json says which epoch the
+# saved model is from ("model_epoch").
+SAVE_INTERVAL = 2.0
+
+
+class RunWriter(keras.callbacks.Callback):
+    """At each epoch's end: history.csv, model.keras (unless the weights went NaN), status.json
+    and the epoch event (with the decision-boundary grid for 2-D data)."""
+
+    def __init__(self, emit: Emit, run_dir: Path, history: list[dict], epochs: int,
+                 progress: Progress, save_last: bool, grid: DecisionGrid | None = None):  # fmt: skip
+        super().__init__()
+        self.emit, self.run_dir, self.history = emit, run_dir, history
+        self.epochs, self.progress, self.save_last, self.grid = epochs, progress, save_last, grid
+        self._t0 = time.monotonic()
+        self._saved = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._t0 = time.monotonic()
+
+    def on_epoch_end(self, epoch, logs=None):
+        duration = time.monotonic() - self._t0 - self.progress.paused_s
+        row: dict[str, Any] = {"epoch": epoch + 1} | _floats(logs)
+        if "learning_rate" not in row:
+            row["learning_rate"] = current_lr(self.model)
+        self.history.append(row)
+        rundir.write_history(self.run_dir, self.history)
+        status: dict[str, Any] = {"epochs_done": epoch + 1, "epochs": self.epochs}
+        now = time.monotonic()
+        if self.save_last and self.progress.nan_at is None and now - self._saved >= SAVE_INTERVAL:
+            save_model(self.model, self.run_dir / rundir.MODEL_FILE)
+            self._saved = time.monotonic()
+            status["model_epoch"] = epoch + 1
+        rundir.write_status(self.run_dir, "running", **status)
+        event = {"type": "epoch", "epoch": epoch + 1, "epochs": self.epochs, "logs": row,
+                 "duration": duration}  # fmt: skip
+        if self.grid is not None and self.progress.nan_at is None:
+            event["grid"] = self.grid.compute(self.model)
+        self.emit(event)
+
+
+class BestCheckpoint(keras.callbacks.Callback):
+    """best.keras: the weights of the best epoch by ``monitor``, kept in memory and written at
+    most every :data:`SAVE_INTERVAL` seconds and at the end (Keras' ModelCheckpoint writes on
+    every improvement, which is nearly every epoch early on)."""
+
+    def __init__(self, path: Path, monitor: str, best: float | None = None):
+        super().__init__()
+        self.path, self.monitor = path, monitor
+        self.higher = higher_is_better(monitor)
+        self.best = best
+        self._weights = None
+        self._saved = 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _floats(logs).get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        if self.best is None or (value > self.best if self.higher else value < self.best):
+            self.best = value
+            self._weights = [w.copy() for w in self.model.get_weights()]
+            self.flush()
+
+    def on_train_end(self, logs=None):
+        self.flush(force=True)
+
+    def flush(self, force: bool = False) -> None:
+        if self._weights is None or (not force and time.monotonic() - self._saved < SAVE_INTERVAL):
+            return
+        current = self.model.get_weights()
+        self.model.set_weights(self._weights)
+        try:
+            save_model(self.model, self.path)
+        finally:
+            self.model.set_weights(current)
+        self._weights = None
+        self._saved = time.monotonic()
+
+
+def higher_is_better(monitor: str) -> bool:
+    return any(k in monitor for k in ("acc", "auc", "precision", "recall", "r2"))
+
+
+def current_lr(model) -> float:
+    try:
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    except Exception:  # noqa: BLE001 - a schedule or an exotic optimizer: no lr column value
+        return math.nan
+
+
+def save_model(model, path: Path) -> None:
+    """``model.save`` through a temporary file: a kill mid-save leaves the old model intact."""
+    tmp = path.with_name(f".tmp-{path.stem}.keras")
+    model.save(tmp)
+    tmp.replace(path)
+
+
+class DecisionGrid:
+    """Predictions on a coarse grid over 2-D data, for a live decision-boundary picture."""
+
+    def __init__(self, x: np.ndarray, size: int = 40):
+        lo, hi = x.min(axis=0), x.max(axis=0)
+        pad = (hi - lo) * 0.1 + 1e-6
+        self.xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size, dtype=np.float32)
+        self.ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size, dtype=np.float32)
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self.points = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+
+    def compute(self, model) -> dict[str, Any]:
+        # A direct call, not model.predict: 1,600 points, and predict's per-call set-up would
+        # cost more than the prediction itself.
+        out = keras.ops.convert_to_numpy(model(self.points, training=False))
+        out = np.asarray(out[0] if isinstance(out, (list, tuple)) else out, dtype=np.float64)
+        if out.ndim == 2 and out.shape[1] == 1:
+            out = np.c_[1 - out[:, 0], out[:, 0]]  # one sigmoid unit -> two class probabilities
+        n = len(self.ys)
+        probs = np.round(out.reshape(n, len(self.xs), -1), 4)
+        return {
+            "xs": self.xs.round(4).tolist(),
+            "ys": self.ys.round(4).tolist(),
+            "probs": probs.tolist(),  # [row for each y][column for each x][class]
+            "labels": probs.argmax(axis=-1).tolist(),
+        }
+
+
+def design_callbacks(t: TrainSpec, run_dir: Path, has_validation: bool,
+                     history: list[dict], warnings: list[str]) -> list:  # fmt: skip
+    """The callbacks the design's training section asks for (``warnings`` gets what could
+    not be honoured)."""
+    monitor = t.monitor
+    if monitor.startswith("val_") and not has_validation:
+        monitor = monitor[4:]  # no validation split: watch the training value instead
+    out: list = [keras.callbacks.TerminateOnNaN()]
+    if t.early_stopping:
+        out.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=t.patience,
+                                                 restore_best_weights=True))  # fmt: skip
+    if t.checkpoint:
+        out.append(BestCheckpoint(run_dir / rundir.BEST_FILE, monitor, _previous_best(history, monitor)))  # fmt: skip
+    if t.reduce_lr:
+        # Halve the rate well before early stopping would give up, so it gets a chance to help.
+        out.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5,
+                                                     patience=max(1, t.patience // 2), min_lr=1e-6))  # fmt: skip
+    if t.tensorboard:
+        # Keras' TensorBoard callback writes through the tensorboard package; without it the
+        # first summary raises mid-fit. A missing extra must not cost the user the run.
+        if importlib.util.find_spec("tensorboard") is None:
+            warnings.append("TensorBoard logging needs the tensorboard package "
+                            "(pip install tensorboard); logs/ was not written")  # fmt: skip
+        else:
+            out.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / rundir.LOGS_DIR)))
+    return out
+
+
+def _previous_best(history: list[dict], monitor: str) -> float | None:
+    """On resume, best.keras must only be replaced by a model better than the one it holds."""
+    values = [r[monitor] for r in history if isinstance(r.get(monitor), float) and math.isfinite(r[monitor])]  # fmt: skip
+    if not values:
+        return None
+    return max(values) if higher_is_better(monitor) else min(values)

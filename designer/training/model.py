@@ -1,0 +1,125 @@
+"""The model that is trained: the design's graph plus its augmentation block.
+
+Augmentation layers (catalog category "augmentation") go in one ``keras.Sequential`` named
+``augmentation`` right after the Input. Keras' random layers are identity at inference, so the
+same saved model serves training, evaluation and prediction; and the augmentation travels with
+the model when it is exported. The rest of the graph is built exactly like
+:func:`designer.build.build_model` (layers named after node ids).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from designer import catalog
+from designer.build import DesignInvalid, analyze, build_model, layer_name, make_layer
+from designer.spec import Design
+
+AUGMENTATION_NAME = "augmentation"
+
+
+def base_node_ids(design: Design) -> list[str]:
+    """Nodes that are pretrained application bases (MobileNetV2, ResNet50...)."""
+    return [
+        n.id
+        for n in design.nodes
+        if (spec := catalog.get(n.type)) is not None and spec.module == "applications"
+    ]
+
+
+def unfreeze_bases(design: Design) -> Design:
+    """A copy of ``design`` with every pretrained base trainable (the fine-tuning step)."""
+    out = design.copy()
+    for node_id in base_node_ids(out):
+        out.node(node_id).params["trainable"] = True
+    return out
+
+
+def _augmented_inputs(design: Design, analysis) -> list[str]:
+    """The inputs the augmentation applies to: the only Input, or every image Input
+    (rank-3 samples) when a design mixes images with other inputs."""
+    inputs = design.input_ids()
+    if len(inputs) <= 1:
+        return inputs
+    return [i for i in inputs if len(analysis.nodes[i].output_shape or ()) == 4]
+
+
+def _block_name(design: Design) -> str:
+    taken = {layer_name(i) for i in design.node_ids()}
+    name, i = AUGMENTATION_NAME, 1
+    while name in taken:
+        i += 1
+        name = f"{AUGMENTATION_NAME}_{i}"
+    return name
+
+
+def augmentation_problems(design: Design) -> list[tuple[str, str]]:
+    """(node_id, message) for augmentation nodes that are unknown or do not fit the input."""
+    import keras
+
+    problems = []
+    analysis = analyze(design)
+    targets = _augmented_inputs(design, analysis)
+    for node in design.augmentation:
+        spec = catalog.get(node.type)
+        if spec is None or spec.category != "augmentation":
+            problems.append((node.id, f"{node.type} is not an augmentation layer"))
+            continue
+        for input_id in targets:
+            shape = analysis.nodes[input_id].output_shape
+            if shape is None:
+                continue
+            try:
+                make_layer(node)(keras.KerasTensor(shape))
+            except Exception as exc:  # noqa: BLE001 - Keras' complaint becomes the node's message
+                text = " ".join(str(exc).split())[:200]
+                problems.append((node.id, f"{node.type} cannot be applied to {shape[1:]}: {text}"))  # fmt: skip
+    return problems
+
+
+def build_training_model(design: Design, *, offline: bool = False) -> Any:
+    """The ``keras.Model`` to train: :func:`build_model` plus the augmentation block."""
+    if not design.augmentation:
+        return build_model(design, offline=offline)
+    import keras
+
+    analysis = analyze(design)
+    if not analysis.ok:
+        raise DesignInvalid(analysis)
+    block = keras.Sequential([make_layer(n) for n in design.augmentation], name=_block_name(design))
+    augmented = set(_augmented_inputs(design, analysis))
+    tensors: dict[str, Any] = {}
+    inputs = []
+    for node_id in analysis.order:
+        node = design.node(node_id)
+        spec = catalog.LAYERS[node.type]
+        if spec.module == "input":
+            report = analysis.nodes[node_id]
+            t = keras.Input(shape=report.output_shape[1:], dtype=report.dtype, name=layer_name(node_id))  # fmt: skip
+            inputs.append(t)
+            # The downstream layers see the augmented tensor; shape-changing layers (Resizing,
+            # crops) therefore apply at inference too, as they must for the shapes to agree.
+            tensors[node_id] = block(t) if node_id in augmented else t
+            continue
+        ins = [tensors[p] for p in design.predecessors(node_id)]
+        layer = make_layer(node, tuple(ins[0].shape), offline=offline)
+        tensors[node_id] = layer(ins if spec.max_inputs != 1 else ins[0])
+    outputs = [tensors[o] for o in design.output_ids()]
+    return keras.Model(
+        inputs=inputs if len(inputs) > 1 else inputs[0],
+        outputs=outputs if len(outputs) > 1 else outputs[0],
+        name=layer_name(design.name) or "model",
+    )
+
+
+def set_bases_trainable(model: Any, design: Design) -> list[str]:
+    """Make the loaded model's pretrained bases trainable; returns the layer names changed."""
+    changed = []
+    for node_id in base_node_ids(design):
+        try:
+            layer = model.get_layer(layer_name(node_id))
+        except ValueError:
+            continue
+        layer.trainable = True
+        changed.append(layer.name)
+    return changed

@@ -1,0 +1,340 @@
+"""The process-wide job registry: runs jobs in child processes, a few at a time.
+
+It lives at module level, not in ``st.session_state``, so a browser refresh or a second tab
+finds the running job again by its run id. Each job has a thread that waits for a free slot
+(jobs beyond :attr:`Registry.max_concurrent` wait with status ``queued``), then drives one
+child process doing all the Keras work and records what it reports into the job.
+
+Why a child process: Streamlit calls ``keras.backend.clear_session()`` after every script
+rerun, which breaks Keras work running in a thread of the server process. A process of its own
+is out of reach of that, and also isolates crashes and frees all TensorFlow memory at the end.
+It is started with "spawn", because forking a process that imported TensorFlow is unsafe.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from designer.training import rundir, spawn
+from designer.training.job import Job
+from designer.training.request import TrainRequest
+
+MAX_JOBS_ENV = "KERAS_DESIGNER_MAX_JOBS"
+
+
+class Registry:
+    """Training jobs keyed by run id (the run directory's name)."""
+
+    def __init__(self, max_concurrent: int | None = None, stop_grace: float = 60.0):
+        self._cond = threading.Condition()
+        self._jobs: dict[str, Job] = {}
+        self._queue: list[Job] = []
+        self._running: set[Job] = set()
+        self._max = max(1, int(max_concurrent or os.environ.get(MAX_JOBS_ENV) or 1))
+        # After a stop request, a child silent this long (a huge batch on a slow machine, or a
+        # hang) is terminated; the job then ends "stopped" with the files of its last epoch.
+        self.stop_grace = stop_grace
+        self._ctx = spawn.context()
+        self._spare: tuple | None = None
+
+    # ---- configuration -------------------------------------------------------------------------
+    @property
+    def max_concurrent(self) -> int:
+        return self._max
+
+    @max_concurrent.setter
+    def max_concurrent(self, value: int) -> None:
+        with self._cond:
+            self._max = max(1, int(value))
+            self._cond.notify_all()
+
+    # ---- jobs ----------------------------------------------------------------------------------
+    def submit(self, request: TrainRequest, history: list[dict] | None = None) -> Job:
+        """Queue a job for ``request.run_dir`` and return it at once (status ``queued``)."""
+        run_id = os.path.basename(os.path.normpath(request.run_dir))
+        with self._cond:
+            old = self._jobs.get(run_id)
+            if old is not None and not old.done:
+                raise rundir.TrainingError(f"run {run_id} is already training")
+            job = Job(run_id, request, history)
+            self._jobs[run_id] = job
+            self._queue.append(job)
+            self._renumber()
+        thread = threading.Thread(target=self._drive, args=(job,), name=f"train-{run_id}", daemon=True)  # fmt: skip
+        thread.start()
+        return job
+
+    def get(self, run_id: str) -> Job | None:
+        with self._cond:
+            return self._jobs.get(run_id)
+
+    def jobs(self) -> list[Job]:
+        """Every job this process has seen, oldest first."""
+        with self._cond:
+            return list(self._jobs.values())
+
+    def active(self) -> list[Job]:
+        return [j for j in self.jobs() if not j.done]
+
+    def prewarm(self) -> None:
+        """Start a spare training process now (TensorFlow takes seconds to import), so the
+        next job starts training at once. Does nothing if a spare is ready."""
+        with self._cond:
+            if self._spare is None or not self._spare[0].is_alive():
+                self._spare = self._start_process()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop every job and the spare process (for tests and clean exits)."""
+        for job in self.jobs():
+            job.stop()
+        deadline = time.monotonic() + timeout
+        for job in self.jobs():
+            job.wait(max(0.0, deadline - time.monotonic()))
+        with self._cond:
+            spare, self._spare = self._spare, None
+        if spare is not None:
+            spare[1].close()
+            spare[0].join(2)
+            if spare[0].is_alive():
+                spare[0].kill()
+
+    # ---- scheduling ----------------------------------------------------------------------------
+    def _renumber(self) -> None:
+        for i, queued in enumerate(self._queue):
+            queued.queue_position = i + 1
+
+    def _acquire(self, job: Job) -> bool:
+        """Wait for a free slot in FIFO order; False if the job was stopped while queued."""
+        with self._cond:
+            while True:
+                if job.stop_requested:
+                    self._queue.remove(job)
+                    self._renumber()
+                    self._cond.notify_all()
+                    return False
+                if self._queue[0] is job and len(self._running) < self._max:
+                    self._queue.pop(0)
+                    self._renumber()
+                    self._running.add(job)
+                    return True
+                self._cond.wait(0.2)
+
+    def _release(self, job: Job) -> None:
+        with self._cond:
+            self._running.discard(job)
+            self._cond.notify_all()
+
+    def _start_process(self) -> tuple:
+        from designer.training.worker import child_main
+
+        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
+        stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
+        proc = spawn.TrainingProcess(
+            target=child_main, args=(child_conn, stop_event, pause_event),
+            name="keras-designer-train", daemon=True,
+        )  # fmt: skip
+        proc.start()
+        # Our copy of the child's end must go, or reading would never see the child's death.
+        child_conn.close()
+        return proc, parent_conn, stop_event, pause_event
+
+    def _take_process(self) -> tuple:
+        with self._cond:
+            spare, self._spare = self._spare, None
+        if spare is not None and spare[0].is_alive():
+            return spare
+        return self._start_process()
+
+    # ---- the job's thread ----------------------------------------------------------------------
+    def _drive(self, job: Job) -> None:
+        if not self._acquire(job):
+            rundir.write_status(job.run_dir, "stopped", error=None, pid=None)
+            job._finish("stopped")
+            return
+        proc = conn = None
+        try:
+            proc, conn, stop_event, pause_event = self._take_process()
+            job._attach(proc.pid, stop_event, pause_event)
+            conn.send(job.request)
+            self._pump(job, proc, conn)
+        except Exception as exc:  # noqa: BLE001 - a broken pipe or spawn failure ends the job
+            message = f"the training process failed to start: {type(exc).__name__}: {exc}"
+            rundir.write_status(job.run_dir, "failed", error=message)
+            job._finish("failed", message, "training")
+        finally:
+            if conn is not None:
+                conn.close()
+            if proc is not None:
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join(5)
+            self._release(job)
+
+    def _pump(self, job: Job, proc, conn) -> None:
+        """Move events from the child into the job until it reports ``done`` or dies."""
+        terminated = False
+        quiet_since = time.monotonic()
+        while True:
+            try:
+                if conn.poll(0.2):
+                    event = conn.recv()
+                    job._record(event)
+                    quiet_since = time.monotonic()
+                    if event.get("type") == "done":
+                        return
+                    continue
+            except (EOFError, OSError):
+                break  # the child's end closed: it exited or was killed
+            if not proc.is_alive():
+                break
+            # A stopping child still reports (saving, evaluating); only one that stays
+            # silent for the whole grace period after a stop request is terminated.
+            if job.stop_requested and time.monotonic() - quiet_since > self.stop_grace:
+                proc.terminate()
+                terminated = True
+                proc.join(5)
+                break
+        proc.join(5)
+        written = rundir.read_json(job.run_dir / rundir.STATUS_FILE) or {}
+        if written.get("status") in rundir.FINAL and written.get("pid") == proc.pid:
+            # The child finished and wrote its verdict, but its last message was lost.
+            job._finish(written["status"], written.get("error"))
+            return
+        code = proc.exitcode
+        if terminated:
+            status, error, kind = "stopped", "stopped by force after the grace period", None
+        else:
+            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+            status, kind = "interrupted", "interrupted"
+            error = f"the training process ended unexpectedly ({how})"
+        history = rundir.read_history(job.run_dir)
+        rundir.write_status(job.run_dir, status, error=error, epochs_done=len(history))
+        job._finish(status, error, kind)
+
+
+_DEFAULT: Registry | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_registry() -> Registry:
+    """The registry of this process (one per app server), created on first use."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            _DEFAULT = Registry()
+        return _DEFAULT
+
+
+def start_training(
+    design: Any,
+    *,
+    data: Any = None,
+    run_dir: str | os.PathLike | None = None,
+    root: str | os.PathLike | None = None,
+    epochs: int | None = None,
+    limit: int | None = None,
+    offline: bool = False,
+    hooks: dict | None = None,
+    registry: Registry | None = None,
+) -> Job:
+    """Start training ``design`` (a Design) in a new run directory; returns the queued job.
+
+    ``data`` (a DataSpec or a data-set id) replaces the design's data section; ``run_dir``
+    defaults to a fresh ``<root>/<design name>-<time>``; ``epochs`` to the design's.
+    """
+    from designer.spec import DataSpec
+
+    design = design.copy()
+    if isinstance(data, str):
+        data = DataSpec(dataset=data, seed=design.data.seed,
+                        validation_split=design.data.validation_split,
+                        test_split=design.data.test_split, scaling=design.data.scaling)  # fmt: skip
+    if data is not None:
+        design.data = data
+    _check_data(design.data)
+    if run_dir is None:
+        path = rundir.new_run_dir(root, design.name)
+    else:
+        path = Path(run_dir)
+        if path.is_dir() and rundir.is_run_dir(path):
+            raise rundir.TrainingError(f"{path} already holds a run: resume it or choose another directory")  # fmt: skip
+        path.mkdir(parents=True, exist_ok=True)
+    epochs = int(epochs if epochs is not None else design.training.epochs)
+    if epochs < 1:
+        raise rundir.TrainingError(f"epochs must be at least 1, got {epochs}")
+    design.save(path / rundir.DESIGN_FILE)
+    rundir.write_json(path / rundir.RUN_FILE, {"created": rundir.now_iso(), "limit": limit,
+                                               "offline": offline})  # fmt: skip
+    rundir.write_status(path, "queued", pid=os.getpid(), epochs=epochs, epochs_done=0, error=None)  # fmt: skip
+    request = TrainRequest(str(path), design.to_dict(), epochs, limit=limit, offline=offline,
+                           hooks=dict(hooks or {}))  # fmt: skip
+    return (registry or default_registry()).submit(request)
+
+
+def _check_data(spec: Any) -> None:
+    """Catch the data mistakes that need no loading before a process is started for them."""
+    from designer.data import DataError, get_info
+
+    if spec.dataset in (None, "", "upload"):
+        if not spec.path:
+            raise rundir.TrainingError("no data yet: choose a data set or upload a file")
+        if not Path(spec.path).is_file():
+            raise rundir.TrainingError(f"cannot read {spec.path}: no such file")
+        return
+    try:
+        get_info(spec.dataset)
+    except DataError as exc:
+        raise rundir.TrainingError(str(exc)) from None
+
+
+def resume_training(
+    run_dir: str | os.PathLike,
+    *,
+    epochs: int,
+    fine_tune: bool = False,
+    lr_factor: float = 0.1,
+    hooks: dict | None = None,
+    registry: Registry | None = None,
+) -> Job:
+    """Continue a run for ``epochs`` more epochs, appending to its history.
+
+    ``fine_tune`` unfreezes the design's pretrained bases (saved so in the run's design.json)
+    and trains on at the design's learning rate times ``lr_factor``.
+    """
+    from designer.spec import load
+    from designer.training.model import unfreeze_bases
+
+    path = Path(run_dir)
+    registry = registry or default_registry()
+    current = registry.get(path.name)
+    if (current is not None and not current.done) or rundir.read_status(path)["status"] in rundir.ACTIVE:  # fmt: skip
+        raise rundir.TrainingError(f"run {path.name} is still training")
+    if not (path / rundir.MODEL_FILE).is_file() or not (path / rundir.DESIGN_FILE).is_file():
+        raise rundir.TrainingError(f"{path} has no saved model to continue from")
+    if int(epochs) < 1:
+        raise rundir.TrainingError(f"epochs must be at least 1, got {epochs}")
+    design = load(path / rundir.DESIGN_FILE)
+    if fine_tune:
+        design = unfreeze_bases(design)
+        design.save(path / rundir.DESIGN_FILE)
+    settings = rundir.read_json(path / rundir.RUN_FILE) or {}
+    history = rundir.read_history(path)
+    model_epoch = rundir.read_status(path).get("model_epoch")
+    if isinstance(model_epoch, int) and 0 < model_epoch < len(history):
+        # An interrupted run's model.keras can be an epoch or two behind its history (saves
+        # are throttled); continue from the model, so rows match the weights that exist.
+        history = history[:model_epoch]
+        rundir.write_history(path, history)
+    rundir.write_status(path, "queued", pid=os.getpid(), error=None,
+                        epochs=len(history) + int(epochs), epochs_done=len(history))  # fmt: skip
+    request = TrainRequest(
+        str(path), design.to_dict(), int(epochs), resume=True, fine_tune=fine_tune,
+        lr_factor=lr_factor, limit=settings.get("limit"), offline=bool(settings.get("offline")),
+        hooks=dict(hooks or {}),
+    )  # fmt: skip
+    return registry.submit(request, history)
