@@ -21,7 +21,13 @@ from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
 __all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_UNREADABLE", "CommandError", "main"]
 
 # Each module defines register(subparsers); its handlers return an exit code.
-COMMAND_MODULES = ("designer.commands.core",)
+COMMAND_MODULES = (
+    "designer.commands.core",
+    "designer.commands.train",
+    "designer.commands.experiments",
+    "designer.commands.export",
+    "designer.commands.bench",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
