@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
 from designer import catalog, graph
+from designer.graph import layer_name
 from designer.spec import Design, Node
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -80,11 +80,6 @@ class DesignInvalid(ValueError):
 
 
 # ---- making one layer --------------------------------------------------------------------
-def layer_name(node_id: str) -> str:
-    """A Keras-safe layer name from a node id (Keras rejects '/' and friends)."""
-    return re.sub(r"[^A-Za-z0-9_.\-]", "_", node_id) or "layer"
-
-
 def make_layer(node: Node, input_shape: tuple | None = None, *, offline: bool = True) -> Any:
     """One Keras layer (or nested application model) for ``node``.
 
@@ -153,6 +148,9 @@ def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> tuple:
         reason = _rank_problem(node, spec, [s for s, _ in inputs])
         if reason:
             return (None, "float32", 0, 0, reason[0], None, reason[1])
+        too_big = _too_big(node, spec, in_shape)
+        if too_big:
+            return (None, "float32", 0, 0, too_big, None, None)
         layer = make_layer(node, in_shape)
         tensors = [keras.KerasTensor(shape, dtype=dtype) for shape, dtype in inputs]
         out = layer(tensors if spec.max_inputs != 1 else tensors[0])
@@ -167,6 +165,33 @@ def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> tuple:
         return (tuple(out.shape), str(out.dtype), params, trainable, None, warning, fix)
     except Exception as exc:  # noqa: BLE001 - any Keras complaint becomes a message on the node
         return (None, "float32", 0, 0, _explain(node, inputs, exc), None, None)
+
+
+# Building a layer allocates its weights: a 300-byte design asking for a Dense of 65,536 units
+# on 100,000 inputs would take the server down. This rough upper bound only guards the build;
+# the counts people see still come from Keras.
+MAX_LAYER_PARAMS = 200_000_000
+
+
+def _too_big(node: Node, spec: catalog.LayerSpec, in_shape: tuple) -> str | None:
+    p = {q.name: node.params.get(q.name, q.default) for q in spec.params}
+    width = 1
+    for key in ("units", "filters", "output_dim", "input_dim"):
+        if isinstance(p.get(key), int):
+            width *= p[key]
+    kernel = p.get("kernel_size", 1)
+    for k in kernel if isinstance(kernel, (list, tuple)) else [kernel]:
+        width *= k if isinstance(k, int) else 1
+    fan_in = in_shape[-1] if in_shape and isinstance(in_shape[-1], int) else 1
+    estimate = width * (1 if node.type == "Embedding" else fan_in)
+    if node.type in _RECURRENT:
+        estimate *= 8  # gates and both directions, at most
+    if estimate > MAX_LAYER_PARAMS:
+        return (
+            f"{node.type} would have about {estimate:,} parameters (more than "
+            f"{MAX_LAYER_PARAMS:,}): too large to build; use fewer units/filters or a smaller input"
+        )
+    return None
 
 
 def _size(shape) -> int:

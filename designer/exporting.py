@@ -29,15 +29,10 @@ class ExportReport:
 def check(design: Design) -> Any:
     """The design's analysis; :class:`designer.build.DesignInvalid` with every problem that
     keeps it from being exported (graph, compile settings, augmentation), per node."""
-    from designer.build import DesignInvalid, analyze
-    from designer.compiling import problems as compile_problems
-    from designer.training.model import augmentation_problems
+    from designer.build import DesignInvalid
+    from designer.validate import validate
 
-    analysis = analyze(design)
-    if analysis.ok:
-        analysis.problems += compile_problems(design.compile)
-        if design.augmentation:
-            analysis.problems += augmentation_problems(design)
+    analysis = validate(design)
     if not analysis.ok:
         raise DesignInvalid(analysis)
     return analysis

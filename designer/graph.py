@@ -7,12 +7,18 @@ belong to no node (an empty design) use the pseudo id ``design``.
 from __future__ import annotations
 
 import difflib
+import re
 
 from designer import catalog
 from designer.params import check_params
 from designer.spec import Design
 
 Problem = tuple[str, str]
+
+
+def layer_name(node_id: str) -> str:
+    """A Keras-safe layer name from a node id (Keras rejects '/' and friends)."""
+    return re.sub(r"[^A-Za-z0-9_.\-]", "_", node_id) or "layer"
 
 
 def topological_order(design: Design) -> tuple[list[str], list[str]]:
@@ -62,9 +68,16 @@ def structural_problems(design: Design) -> list[Problem]:
     if not design.nodes:
         return [("design", "the design has no layers: add an Input layer to start")]
     seen: set[str] = set()
+    keras_names: dict[str, str] = {}
     for n in design.nodes:
         if n.id in seen:
             problems.append((n.id, "two layers share this id: rename one of them"))
+        else:
+            # Keras names allow only letters, digits and _.-: 'a/b' and 'a_b' would clash.
+            other = keras_names.setdefault(layer_name(n.id), n.id)
+            if other != n.id:
+                problems.append((n.id, f"gives the same Keras layer name as {other!r} "
+                                 f"({layer_name(n.id)!r}): rename one of them"))  # fmt: skip
         seen.add(n.id)
         spec = catalog.get(n.type)
         if spec is None:

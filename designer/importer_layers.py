@@ -202,8 +202,10 @@ def layer_node(node_id: str, class_name: str, config: dict, rank: int | None):
         if key.split(".")[0] not in reported:
             value = _lookup(config, key)
             problems.append(f"{key} = {_short(value)}")
-    policy = (config.get("dtype") or {}).get("config", {}).get("name", "float32")
-    if isinstance(config.get("dtype"), dict) and policy != "float32":
+    dtype = config.get("dtype")
+    # Most layers store a DTypePolicy dict; a few (SpatialDropout*) store the plain string.
+    policy = dtype if isinstance(dtype, str) else (dtype or {}).get("config", {}).get("name", "float32")  # fmt: skip
+    if policy != "float32":
         problems.append(f"dtype policy = {policy!r} (the design computes in float32)")
     return Node(node_id, spec.type, params), problems
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,9 @@ def migrate(raw: dict[str, Any]) -> dict[str, Any]:
         )
     raw = dict(raw)
     if version == 1:
+        for key in ("nodes", "links", "edges"):
+            if key in raw and not isinstance(raw[key], list):
+                raise DesignFileError(f"not a design: '{key}' must be a list")
         raw["nodes"] = [
             {"id": n.get("id"), "type": n.get("type"), "params": n.get("config", {})}
             if isinstance(n, dict)
@@ -264,6 +268,9 @@ def _node(n: Any, section: str) -> Node:
         node_id = str(node_type).lower()
     if not isinstance(node_id, str) or not node_id or len(node_id) > 200:
         raise TypeError(f"a node in '{section}' has no valid 'id' (a non-empty string)")
+    if any(ord(c) < 32 or ord(c) == 127 for c in node_id):
+        # A newline in an id could forge "node: message" lines in `validate` output.
+        raise TypeError(f"node id {node_id!r} contains a control character")
     if not isinstance(node_type, str) or not node_type or len(node_type) > 200:
         raise TypeError(f"node {node_id!r} has no valid 'type' (a string such as \"Dense\")")
     if params is None:
@@ -293,20 +300,32 @@ def _section(cls: type, raw: dict, key: str) -> Any:
     if unknown:
         raise DesignFileError(f"not a design: unknown field(s) in '{key}': {', '.join(unknown)}")
     obj = cls(**value)
-    # Light type checks: a wrong type here would otherwise surface as a traceback much later.
+    # Type checks against the field annotations: a wrong type here would otherwise surface as
+    # a traceback much later (in training, in generated code).
     for name, f in known.items():
-        default = getattr(cls(), name)
         got = getattr(obj, name)
-        if got is None or default is None:
+        wanted = str(f.type)
+        if got is None:
+            if "None" not in wanted:
+                raise DesignFileError(f"not a design: '{key}.{name}' must not be null")
             continue
-        if isinstance(default, bool) and not isinstance(got, bool):
-            raise DesignFileError(f"not a design: '{key}.{name}' must be true or false")
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            if not isinstance(got, (int, float)) or isinstance(got, bool):
-                raise DesignFileError(f"not a design: '{key}.{name}' must be a number")
-        if isinstance(default, (str, dict, list)) and not isinstance(got, type(default)):
-            raise DesignFileError(
-                f"not a design: '{key}.{name}' must be a {type(default).__name__}"
-            )
-        _ = f
+        if wanted.startswith("bool"):
+            ok = isinstance(got, bool)
+        elif wanted.startswith("int"):
+            ok = isinstance(got, int) and not isinstance(got, bool)
+        elif wanted.startswith("float"):
+            ok = isinstance(got, (int, float)) and not isinstance(got, bool) and math.isfinite(got)
+        elif wanted.startswith("str"):
+            ok = isinstance(got, str) and len(got) <= 10_000
+        elif wanted.startswith("list"):
+            ok = isinstance(got, list) and all(isinstance(v, str) for v in got)
+        elif wanted.startswith("dict"):
+            ok = isinstance(got, dict)
+        else:
+            ok = True
+        if not ok:
+            kind = wanted.split(" |")[0].split("[")[0]
+            what = {"bool": "true or false", "int": "a whole number", "float": "a finite number",
+                    "str": "a string", "list": "a list of strings", "dict": "an object"}.get(kind, kind)  # fmt: skip
+            raise DesignFileError(f"not a design: '{key}.{name}' must be {what}")
     return obj

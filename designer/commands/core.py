@@ -62,9 +62,9 @@ def load_design(path: str) -> spec.Design:
 
 
 def cmd_validate(args) -> int:
-    from designer.build import analyze
+    from designer.validate import validate
 
-    analysis = analyze(load_design(args.design))
+    analysis = validate(load_design(args.design))
     for line in analysis.lines():
         print(line)
     for r in analysis.nodes.values():
@@ -84,7 +84,7 @@ def cmd_summary(args) -> int:
     rows = summary_rows(design, analysis)
     headers = ("Node", "Type", "Output shape", "Params")
     table = [(r["node"], r["type"], r["output_shape"], f"{r['params']:,}") for r in rows]
-    widths = [max(len(h), *(len(row[i]) for row in table)) for i, h in enumerate(headers)]
+    widths = [max([len(h)] + [len(row[i]) for row in table]) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
     print(line)
     print("-" * len(line))
