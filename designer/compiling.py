@@ -32,7 +32,7 @@ def infer_task(design: Design, task: str | None = None) -> str:
     return "classification" if activation == "softmax" else "regression"
 
 
-_DEFAULTS = {
+DEFAULTS = {  # task -> (loss, metrics); the one table of default compile settings
     "classification": ("sparse_categorical_crossentropy", ["accuracy"]),
     "binary": ("binary_crossentropy", ["accuracy"]),
     "regression": ("mean_squared_error", ["mae"]),
@@ -43,7 +43,7 @@ def resolve(design: Design, task: str | None = None) -> CompileSpec:
     """The design's compile settings with every gap filled for its task."""
     c = design.compile
     kind = infer_task(design, task)
-    loss, metrics = _DEFAULTS[kind]
+    loss, metrics = DEFAULTS[kind]
     return replace(
         c,
         loss=c.loss or loss,

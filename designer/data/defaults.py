@@ -35,11 +35,16 @@ def default_compile(
     two-class set with a single (sigmoid) output unit gets the binary cross-entropy instead.
     ``output_activation`` is accepted for callers that know it; the unit count decides.
     """
+    from designer.compiling import DEFAULTS
+
     if info.task == "regression":
-        return {"loss": "mean_squared_error", "metrics": ["mae"]}
-    if info.num_classes == 2 and output_units == 1:
-        return {"loss": "binary_crossentropy", "metrics": ["accuracy"]}
-    return {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+        task = "regression"
+    elif info.num_classes == 2 and output_units == 1:
+        task = "binary"
+    else:
+        task = "classification"
+    loss, metrics = DEFAULTS[task]
+    return {"loss": loss, "metrics": list(metrics)}
 
 
 def encode_labels_for_loss(y: np.ndarray, loss: str | None, num_classes: int) -> np.ndarray:
