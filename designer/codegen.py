@@ -188,7 +188,7 @@ def is_chain(design: Design, order: list[str]) -> bool:
 
 
 def _augmentation(design: Design, analysis: Analysis, names: Names) -> tuple[list[str], str, set]:
-    from designer.training.model import _augmented_inputs, _block_name
+    from designer.training.model import augmented_inputs, block_name
 
     if not design.augmentation:
         return [], "", set()
@@ -196,9 +196,9 @@ def _augmentation(design: Design, analysis: Analysis, names: Names) -> tuple[lis
     calls = [layer_call(n, catalog.LAYERS[n.type]) for n in design.augmentation]
     lines = [
         "# Random augmentation: active in training only; the saved model predicts as is.",
-        f"{var} = keras.Sequential([{', '.join(calls)},], name={literal(_block_name(design))})",
+        f"{var} = keras.Sequential([{', '.join(calls)},], name={literal(block_name(design))})",
     ]
-    return lines, var, set(_augmented_inputs(design, analysis))
+    return lines, var, set(augmented_inputs(design, analysis))
 
 
 def model_code(design: Design, analysis: Analysis, *, offline: bool = False) -> str:

@@ -35,7 +35,7 @@ def unfreeze_bases(design: Design) -> Design:
     return out
 
 
-def _augmented_inputs(design: Design, analysis) -> list[str]:
+def augmented_inputs(design: Design, analysis) -> list[str]:
     """The inputs the augmentation applies to: the only Input, or every image Input
     (rank-3 samples) when a design mixes images with other inputs."""
     inputs = design.input_ids()
@@ -44,7 +44,7 @@ def _augmented_inputs(design: Design, analysis) -> list[str]:
     return [i for i in inputs if len(analysis.nodes[i].output_shape or ()) == 4]
 
 
-def _block_name(design: Design) -> str:
+def block_name(design: Design) -> str:
     taken = {layer_name(i) for i in design.node_ids()}
     name, i = AUGMENTATION_NAME, 1
     while name in taken:
@@ -59,7 +59,7 @@ def augmentation_problems(design: Design) -> list[tuple[str, str]]:
 
     problems = []
     analysis = analyze(design)
-    targets = _augmented_inputs(design, analysis)
+    targets = augmented_inputs(design, analysis)
     for node in design.augmentation:
         spec = catalog.get(node.type)
         if spec is None or spec.category != "augmentation":
@@ -86,8 +86,8 @@ def build_training_model(design: Design, *, offline: bool = False) -> Any:
     analysis = analyze(design)
     if not analysis.ok:
         raise DesignInvalid(analysis)
-    block = keras.Sequential([make_layer(n) for n in design.augmentation], name=_block_name(design))
-    augmented = set(_augmented_inputs(design, analysis))
+    block = keras.Sequential([make_layer(n) for n in design.augmentation], name=block_name(design))
+    augmented = set(augmented_inputs(design, analysis))
     tensors: dict[str, Any] = {}
     inputs = []
     for node_id in analysis.order:
