@@ -14,6 +14,7 @@ import json
 import os
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -294,14 +295,24 @@ def analyze(design: Design) -> Analysis:
     return Analysis(order=order, nodes=reports, problems=problems)
 
 
-def build_model(design: Design, *, offline: bool = True) -> Any:
+def build_model(
+    design: Design,
+    *,
+    offline: bool = True,
+    wrap_input: Callable[[str, Any], Any] | None = None,
+    analysis: Analysis | None = None,
+) -> Any:
     """The ``keras.Model`` for a valid design (:class:`DesignInvalid` otherwise).
 
     Layers get the node ids as names, so the model, the code and the editor agree.
+    ``wrap_input(node_id, tensor)`` may replace what an Input feeds downstream (the trainer puts
+    its augmentation block there). Pretrained bases are called with ``training=False``, as in
+    Keras' transfer-learning guide: their BatchNormalization statistics stay as learned, also
+    when the base is unfrozen for fine-tuning.
     """
     import keras
 
-    analysis = analyze(design)
+    analysis = analysis or analyze(design)
     if not analysis.ok:
         raise DesignInvalid(analysis)
     tensors: dict[str, Any] = {}
@@ -314,12 +325,13 @@ def build_model(design: Design, *, offline: bool = True) -> Any:
             t = keras.Input(
                 shape=report.output_shape[1:], dtype=report.dtype, name=layer_name(node.id)
             )
-            tensors[node_id] = t
             inputs.append(t)
+            tensors[node_id] = wrap_input(node_id, t) if wrap_input else t
             continue
         ins = [tensors[p] for p in design.predecessors(node_id)]
         layer = make_layer(node, tuple(ins[0].shape), offline=offline)
-        tensors[node_id] = layer(ins if spec.max_inputs != 1 else ins[0])
+        x = ins if spec.max_inputs != 1 else ins[0]
+        tensors[node_id] = layer(x, training=False) if spec.module == "applications" else layer(x)
     outputs = [tensors[o] for o in design.output_ids()]
     return keras.Model(
         inputs=inputs if len(inputs) > 1 else inputs[0],

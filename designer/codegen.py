@@ -208,7 +208,10 @@ def model_code(design: Design, analysis: Analysis, *, offline: bool = False) -> 
     lines, aug_var, augmented = _augmentation(design, analysis, names)
     shapes = {i: analysis.nodes[i].output_shape for i in order}
     model_name = literal(layer_name(design.name) or "model")
-    if is_chain(design, order):
+    # A pretrained base is called with training=False (Keras' transfer-learning recipe), which
+    # only the Functional API can say: such designs never use Sequential.
+    has_base = any(catalog.LAYERS[design.node(i).type].module == "applications" for i in order)
+    if is_chain(design, order) and not has_base:
         items = []
         for node_id in order:
             node, spec = design.node(node_id), catalog.LAYERS[design.node(node_id).type]
@@ -244,7 +247,7 @@ def model_code(design: Design, analysis: Analysis, *, offline: bool = False) -> 
             if spec.module == "applications":
                 obj = names(f"{node_id}_model")
                 lines += application_lines(node, obj, shapes[design.predecessors(node_id)[0]][1:], offline)  # fmt: skip
-                lines.append(f"{var} = {obj}({arg})")
+                lines.append(f"{var} = {obj}({arg}, training=False)")
             else:
                 lines.append(f"{var} = {layer_call(node, spec)}({arg})")
             tensors[node_id] = var

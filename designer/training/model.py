@@ -88,28 +88,13 @@ def build_training_model(design: Design, *, offline: bool = False) -> Any:
         raise DesignInvalid(analysis)
     block = keras.Sequential([make_layer(n) for n in design.augmentation], name=block_name(design))
     augmented = set(augmented_inputs(design, analysis))
-    tensors: dict[str, Any] = {}
-    inputs = []
-    for node_id in analysis.order:
-        node = design.node(node_id)
-        spec = catalog.LAYERS[node.type]
-        if spec.module == "input":
-            report = analysis.nodes[node_id]
-            t = keras.Input(shape=report.output_shape[1:], dtype=report.dtype, name=layer_name(node_id))  # fmt: skip
-            inputs.append(t)
-            # The downstream layers see the augmented tensor; shape-changing layers (Resizing,
-            # crops) therefore apply at inference too, as they must for the shapes to agree.
-            tensors[node_id] = block(t) if node_id in augmented else t
-            continue
-        ins = [tensors[p] for p in design.predecessors(node_id)]
-        layer = make_layer(node, tuple(ins[0].shape), offline=offline)
-        tensors[node_id] = layer(ins if spec.max_inputs != 1 else ins[0])
-    outputs = [tensors[o] for o in design.output_ids()]
-    return keras.Model(
-        inputs=inputs if len(inputs) > 1 else inputs[0],
-        outputs=outputs if len(outputs) > 1 else outputs[0],
-        name=layer_name(design.name) or "model",
-    )
+
+    # The downstream layers see the augmented tensor; shape-changing layers (Resizing, crops)
+    # therefore apply at inference too, as they must for the shapes to agree.
+    def wrap(node_id: str, tensor: Any) -> Any:
+        return block(tensor) if node_id in augmented else tensor
+
+    return build_model(design, offline=offline, wrap_input=wrap, analysis=analysis)
 
 
 def set_bases_trainable(model: Any, design: Design) -> list[str]:

@@ -1,0 +1,33 @@
+"""Keras Designer: the router. Pages live in pages/, shared glue in ui/, the engine in designer/.
+
+Run with ``streamlit run app.py``. Nothing here imports TensorFlow: the first paint is instant.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+st.set_page_config(page_title="Keras Designer", page_icon="🧠", layout="wide")
+
+from ui import state, status, warmup  # noqa: E402 - set_page_config must come first
+
+state.ensure()
+
+PAGES = [
+    st.Page("pages/home.py", title="Home", default=True),
+    st.Page("pages/data.py", title="Data", url_path="data"),
+    st.Page("pages/design.py", title="Design", url_path="design"),
+    st.Page("pages/train.py", title="Train", url_path="train"),
+    st.Page("pages/evaluate.py", title="Evaluate", url_path="evaluate"),
+    st.Page("pages/inspect_model.py", title="Inspect", url_path="inspect"),
+    st.Page("pages/export.py", title="Export", url_path="export"),
+]
+if Path(__file__).with_name("pages").joinpath("experiments.py").is_file():
+    PAGES.append(st.Page("pages/experiments.py", title="Experiments", url_path="experiments"))
+
+page = st.navigation(PAGES, position="top")
+status_slot = st.container()  # filled after the page ran, so it shows what the page changed
+page.run()
+with status_slot:
+    status.status_line()
+warmup.start()

@@ -1,0 +1,161 @@
+"""The layer graph as people see it: a colour per category, short captions, levels, and the
+small SVG drawing of a design used by the template gallery. No Plotly, no Keras, no Streamlit.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from designer import catalog
+from designer.spec import Design, Node
+
+ACCENT = "#E4572E"
+# (fill, border) per catalog category; Input gets its own so the start of a model stands out.
+CATEGORY_COLOURS: dict[str, tuple[str, str]] = {
+    "input": ("#FFF8E1", "#F9A825"),
+    "core": ("#E3F2FD", "#1E88E5"),
+    "convolution": ("#E8F5E9", "#43A047"),
+    "pooling": ("#F1F8E9", "#7CB342"),
+    "recurrent": ("#F3E5F5", "#8E24AA"),
+    "merge": ("#FFF3E0", "#FB8C00"),
+    "normalization": ("#E0F7FA", "#00ACC1"),
+    "regularization": ("#ECEFF1", "#78909C"),
+    "augmentation": ("#FCE4EC", "#D81B60"),
+    "pretrained": ("#EDE7F6", "#5E35B1"),
+    "unknown": ("#FAFAFA", "#9E9E9E"),
+}
+ERROR_COLOURS = ("#FFEBEE", "#E53935")
+TRAIN_COLOUR, VAL_COLOUR = "#1E88E5", ACCENT
+# Class colours for points and boundaries (Plotly's "Plotly" palette, reordered for contrast).
+CLASS_COLOURS = ("#1E88E5", "#E4572E", "#43A047", "#8E24AA", "#FB8C00", "#00ACC1", "#6D4C41",
+                 "#D81B60", "#7CB342", "#5E35B1")  # fmt: skip
+
+
+def category_of(node: Node) -> str:
+    spec = catalog.get(node.type)
+    if spec is None:
+        return "unknown"
+    return "input" if spec.module == "input" else spec.category
+
+
+# ---- layer captions ----------------------------------------------------------------------------
+def _window(value: Any, one_d: bool) -> str:
+    if isinstance(value, (list, tuple)):
+        return "×".join(str(v) for v in value)
+    return str(value) if one_d else f"{value}×{value}"
+
+
+def layer_caption(node: Node) -> str:
+    """What a layer is in a few characters: ``Conv2D 32·3×3 relu``, ``Dense 10 softmax``."""
+    spec = catalog.get(node.type)
+    if spec is None:
+        return node.type
+    p = {q.name: node.params.get(q.name, q.default) for q in spec.params}
+    t, one_d = node.type, "1D" in node.type
+    parts: list[str] = []
+    if t == "Input":
+        shape = list(p["shape"] or [])
+        parts.append(
+            f"({shape[0]},)" if len(shape) == 1 else "(" + ", ".join(map(str, shape)) + ")"
+        )
+    elif t == "Bidirectional":
+        parts.append(f"{p['layer']} {p['units']}")
+    elif "units" in p:
+        parts.append(str(p["units"]))
+    elif "filters" in p:
+        parts.append(f"{p['filters']}·{_window(p['kernel_size'], one_d)}")
+    elif "kernel_size" in p:
+        parts.append(_window(p["kernel_size"], one_d))
+    elif "pool_size" in p:
+        parts.append(_window(p["pool_size"], one_d))
+    elif "rate" in p and p["rate"] is not None:
+        parts.append(f"{p['rate']:g}")
+    elif t == "Embedding":
+        parts.append(f"{p['input_dim']}→{p['output_dim']}")
+    elif t == "Reshape":
+        parts.append("(" + ", ".join(map(str, p["target_shape"] or [])) + ")")
+    elif isinstance(p.get("factor"), (int, float)):
+        parts.append(f"{p['factor']:g}")
+    act = p.get("activation")
+    if act and act != "linear":
+        parts.append(str(act))
+    return " ".join([t, *parts])
+
+
+def shape_text(shape: Sequence | None) -> str:
+    """An output shape as people read it, without the batch axis: ``(26, 26, 32)``."""
+    if shape is None:
+        return "?"
+    rest = tuple(shape[1:])
+    return f"({rest[0]},)" if len(rest) == 1 else str(rest)
+
+
+# ---- graph layout ---------------------------------------------------------------------------------
+def levels(design: Design) -> dict[str, int]:
+    """Longest-path depth of every node from the inputs (cycles are cut where found)."""
+    from designer.graph import topological_order
+
+    order, cyclic = topological_order(design)
+    depth: dict[str, int] = {}
+    for node_id in order:
+        preds = [p for p in design.predecessors(node_id) if p in depth]
+        depth[node_id] = 1 + max((depth[p] for p in preds), default=-1)
+    bottom = max(depth.values(), default=-1)
+    for i, node_id in enumerate(cyclic):
+        depth[node_id] = bottom + 1 + i
+    return depth
+
+
+def design_svg(design: Design, *, box_w: int = 140, box_h: int = 24, gap_y: int = 12) -> str:
+    """A small top-down drawing of the layer graph, for the template gallery (no Keras)."""
+    depth = levels(design)
+    rows: dict[int, list[str]] = {}
+    for n in design.nodes:
+        rows.setdefault(depth.get(n.id, 0), []).append(n.id)
+    if not rows:
+        return '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40"></svg>'
+    gap_x = 12
+    widest = max(len(r) for r in rows.values())
+    width = widest * box_w + (widest - 1) * gap_x + 8 + 2 * 24  # room for skip connections
+    height = len(rows) * (box_h + gap_y) - gap_y + 8
+    pos: dict[str, tuple[float, float]] = {}
+    for level, ids in rows.items():
+        row_w = len(ids) * box_w + (len(ids) - 1) * gap_x
+        x0 = (width - row_w) / 2
+        for i, node_id in enumerate(ids):
+            pos[node_id] = (x0 + i * (box_w + gap_x), 4 + level * (box_h + gap_y))
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" style="max-width:100%;height:auto" '
+        'font-family="DejaVu Sans Mono, monospace" font-size="10.5">'
+    ]
+    for e in design.edges:
+        if e.source in pos and e.target in pos:
+            (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
+            if depth.get(e.target, 0) - depth.get(e.source, 0) > 1 and abs(x1 - x2) < 1:
+                # A skip connection: around the right side of the boxes it jumps over.
+                xr, ya, yb = x1 + box_w, y1 + box_h / 2, y2 + box_h / 2
+                out.append(
+                    f'<path d="M{xr:.0f},{ya:.0f} C{xr + 28:.0f},{ya:.0f} {xr + 28:.0f},{yb:.0f} '
+                    f'{xr:.0f},{yb:.0f}" fill="none" stroke="#FB8C00" stroke-width="1.5"/>'
+                )
+                continue
+            out.append(
+                f'<line x1="{x1 + box_w / 2:.0f}" y1="{y1 + box_h:.0f}" x2="{x2 + box_w / 2:.0f}" '
+                f'y2="{y2:.0f}" stroke="#90A4AE" stroke-width="1.5"/>'
+            )
+    for n in design.nodes:
+        x, y = pos[n.id]
+        fill, border = CATEGORY_COLOURS[category_of(n)]
+        text = layer_caption(n)
+        text = text if len(text) <= 20 else text[:19] + "…"
+        out.append(
+            f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
+            f'fill="{fill}" stroke="{border}" stroke-width="1.5"/>'
+            f'<text x="{x + box_w / 2:.0f}" y="{y + box_h / 2 + 4:.0f}" text-anchor="middle" '
+            f'fill="#263238">{html.escape(text)}</text>'
+        )
+    out.append("</svg>")
+    return "".join(out)

@@ -1,0 +1,170 @@
+"""Data: choose a built-in set or upload one, preview it, set the split and the augmentations."""
+
+import streamlit as st
+
+from designer import catalog, sections, viz
+from designer.data import DataError, csv_columns, get_info, is_available, list_datasets
+from ui import dataview, editor, forms, state
+
+state.show_flash()
+d = state.design()
+ss = st.session_state
+infos = {i.id: i for i in list_datasets()}
+
+
+def choose_dataset() -> None:
+    forms.guarded("d:dataset", editor.set_section, "data", "dataset")
+
+
+def on_upload() -> None:
+    upload = ss.get("data_upload")
+    if upload is None:
+        return
+    try:
+        path = dataview.save_upload(upload.name, upload.getvalue())
+    except (DataError, OSError) as exc:
+        state.flash("error", f"{upload.name}: {exc}")
+        return
+    new = sections.set_section(state.design(), "data", "dataset", "upload")
+    new = sections.set_section(new, "data", "path", str(path))
+    new = sections.set_section(new, "data", "target", None)
+    state.commit(new)
+    state.flash("success", f"Uploaded {upload.name}.")
+
+
+def fit_design(info) -> None:
+    editor.apply(sections.fit_to_data, tuple(info.input_shape), info.task, info.num_classes)
+    state.flash("success", "The Input shape and the output layer now match the data set.")
+
+
+st.title("Data")
+left, right = st.columns([1, 2], gap="large")
+
+with left:
+    options = [*infos, "upload"]
+    ss.setdefault("d:dataset", d.data.dataset if d.data.dataset in options else options[0])
+    st.selectbox(
+        "Data set", options, key="d:dataset", on_change=choose_dataset,
+        format_func=lambda i: "Upload my own file…" if i == "upload" else f"{infos[i].name} · {infos[i].kind}",
+    )  # fmt: skip
+    forms.show_error("d:dataset")
+    dataset = d.data.dataset
+    info = None
+    if dataset == "upload":
+        st.file_uploader("CSV, ZIP of images (one folder per class) or NPZ (arrays x, y)",
+                         type=["csv", "zip", "npz"], key="data_upload", on_change=on_upload)  # fmt: skip
+        if d.data.path:
+            st.caption(f"Using **{d.data.path.rsplit('/', 1)[-1]}**")
+            if d.data.path.lower().endswith(".csv"):
+                try:
+                    columns = csv_columns(d.data.path)
+                except (DataError, OSError) as exc:
+                    columns = []
+                    st.error(str(exc), icon="⚠️")
+                if columns:
+                    ss.setdefault("d:target", d.data.target if d.data.target in columns else None)
+                    st.selectbox("Target column (what to predict)", columns, key="d:target", index=None,
+                                 placeholder="choose a column",
+                                 on_change=lambda: forms.guarded("d:target", editor.set_section, "data", "target"))  # fmt: skip
+    elif dataset in infos:
+        info = get_info(dataset)
+        with st.container(border=True):
+            st.markdown(f"**{info.name}**  \n{info.description}")
+            classes = f"{info.num_classes} classes" if info.num_classes else "regression"
+            st.caption(f"{info.n_samples or '?'} samples · input {tuple(info.input_shape)} · {classes} · {info.task}")  # fmt: skip
+            if not is_available(dataset):
+                st.warning("This set is downloaded by Keras on first use: it needs the internet once.", icon="⚠️")  # fmt: skip
+    st.markdown("**Split**")
+    c1, c2 = st.columns(2)
+    ss.setdefault("d:validation_split", float(d.data.validation_split))
+    c1.slider("Validation", 0.0, 0.5, step=0.05, key="d:validation_split",
+              on_change=lambda: forms.guarded("d:validation_split", editor.set_section, "data", "validation_split"))  # fmt: skip
+    ss.setdefault("d:test_split", float(d.data.test_split))
+    c2.slider("Test", 0.0, 0.5, step=0.05, key="d:test_split",
+              on_change=lambda: forms.guarded("d:test_split", editor.set_section, "data", "test_split"))  # fmt: skip
+    c3, c4 = st.columns(2)
+    ss.setdefault("d:seed", int(d.data.seed))
+    c3.number_input("Seed", 0, 2**31 - 1, step=1, key="d:seed",
+                    on_change=lambda: forms.guarded("d:seed", editor.set_section, "data", "seed"))  # fmt: skip
+    ss.setdefault("d:scaling", d.data.scaling)
+    c4.selectbox("Scaling", ["auto", "none", "standard", "minmax"], key="d:scaling",
+                 help="auto: pixels divided by their maximum, tables standardised, 2-D points kept",
+                 on_change=lambda: forms.guarded("d:scaling", editor.set_section, "data", "scaling"))  # fmt: skip
+
+with right:
+    needs_download = dataset in infos and not is_available(dataset)
+    ds, why = (None, "This set needs a download first.") if needs_download else dataview.load_preview(d)  # fmt: skip
+    if ds is None:
+        st.info(why or "Choose a data set.")
+    else:
+        for w in ds.warnings:
+            st.warning(w, icon="⚠️")
+        sizes = dataview.full_sizes(d, ds)
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("Train", f"{sizes['train']:,}")
+        m2.metric("Validation", f"{sizes['validation']:,}")
+        m3.metric("Test", f"{sizes['test']:,}")
+        m4.metric("Input shape", str(tuple(ds.x_train.shape[1:])))
+        inp = d.input_ids()
+        shape_ok = inp and list(d.node(inp[0]).params.get("shape", [])) == list(
+            ds.x_train.shape[1:]
+        )
+        if not shape_ok:
+            st.button("⚒ Fit my design to this data (Input shape, output units)", key="fit_design",
+                      on_click=fit_design, args=(ds.info,), type="primary")  # fmt: skip
+        kind = ds.info.kind
+        tabs = st.tabs(["Samples", "Classes", "Table"] if ds.info.task != "regression" else ["Samples", "Table"])  # fmt: skip
+        with tabs[0]:
+            if kind == "image":
+                images, labels = dataview.sample_images(ds)
+                st.plotly_chart(viz.image_grid_figure(images, labels, cols=8), key="data_samples")
+            elif kind == "points2d":
+                st.plotly_chart(viz.scatter2d_figure(ds.x_train, ds.y_train, ds.info.class_names), key="data_scatter")  # fmt: skip
+            else:
+                table, _ = dataview.feature_table(ds)
+                st.dataframe(table, hide_index=True, key="data_head")
+        if ds.info.task != "regression":
+            with tabs[1]:
+                st.plotly_chart(viz.class_balance_figure(ds.y_train, ds.info.class_names), key="data_balance")  # fmt: skip
+        with tabs[-1]:
+            table, types = dataview.feature_table(ds)
+            if kind == "image":
+                st.caption("Images: one column per pixel; the first pixels are shown.")
+                table = table.iloc[:, list(range(min(12, table.shape[1] - 1))) + [-1]]
+                types = types.head(12)
+            st.dataframe(table, hide_index=True, key="data_table")
+            st.dataframe(types, hide_index=True, key="data_types")
+
+st.divider()
+st.subheader("Augmentation")
+st.caption("Random changes applied to training images only, so the model sees more variety.")
+aug_types = [s.type for s in catalog.by_category()["augmentation"]]
+a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
+a1.selectbox("Add an augmentation", aug_types, key="aug_new",
+             format_func=lambda t: f"{t} · {catalog.LAYERS[t].help}")  # fmt: skip
+a2.button("Add", key="aug_add", width="stretch",
+          on_click=lambda: editor.apply(sections.add_augmentation, ss.get("aug_new")))  # fmt: skip
+if not d.augmentation:
+    st.caption("No augmentation: the model sees the training images as they are.")
+for node in d.augmentation:
+    with st.container(border=True):
+        h1, h2 = st.columns([5, 1], vertical_alignment="center")
+        h1.markdown(f"**{node.type}** · `{node.id}`")
+        h2.button("✖ Remove", key=f"aug_remove_{node.id}", width="stretch",
+                  on_click=lambda nid=node.id: editor.apply(sections.remove_augmentation, nid))  # fmt: skip
+        forms.params_form(catalog.LAYERS[node.type].params, node.params, f"a:{node.id}:",
+                          lambda name, v, nid=node.id: state.commit(sections.set_augmentation_param(state.design(), nid, name, v)),
+                          columns=3)  # fmt: skip
+if d.augmentation:
+    if ds is not None and ds.info.kind == "image":
+        if st.button("▶ Preview augmented samples", key="aug_preview"):
+            with st.spinner("Applying the augmentations (loads Keras the first time)…"):
+                try:
+                    images, labels = dataview.sample_images(ds, 4)
+                    out = dataview.augment_preview(d.augmentation, images, seed=d.data.seed)
+                    st.plotly_chart(viz.image_grid_figure(out, cols=6, title="each row: one image, six random versions"),
+                                    key="aug_grid")  # fmt: skip
+                except Exception as exc:  # noqa: BLE001 - a bad setting is a message
+                    st.error(f"The augmentation could not be applied: {' '.join(str(exc).split())[:300]}", icon="⚠️")  # fmt: skip
+    else:
+        st.info("Augmentation previews are for image data sets.")

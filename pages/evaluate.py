@@ -1,0 +1,134 @@
+"""Evaluate: how good is a trained model, where it errs, and trying it on a new input."""
+
+import numpy as np
+import streamlit as st
+
+from designer import viz
+from designer.evaluate import predict
+from ui import evalview, runs, state, trainview
+
+state.show_flash()
+ss = st.session_state
+st.title("Evaluate")
+
+
+def page(ids: list[str]) -> None:
+    current = state.run_id()
+    if ss.get("eval_run") not in ids:
+        ss["eval_run"] = current if current in ids else ids[0]
+    run_id = st.selectbox("Run", ids, key="eval_run", help="Runs that finished and were measured on their test set")  # fmt: skip
+    metrics = evalview.metrics(run_id)
+    trainview.headline({"run_id": run_id, "status": "finished", "metrics": metrics})
+    task = metrics.get("task")
+
+    with st.spinner("Loading the model and measuring it on the test set…"):
+        ev, why = evalview.evaluation(run_id)
+    if ev is None:
+        st.warning(f"The detailed analysis is not available: {why}", icon="⚠️")
+    kind = ev.dataset.info.kind if ev is not None else None
+
+    if task == "classification":
+        left, right = st.columns([3, 2], gap="large")
+        with left:
+            normalize = st.toggle(
+                "Row-normalised (each true class sums to 1)", key="eval_normalize"
+            )
+            st.plotly_chart(
+                viz.confusion_figure(
+                    metrics["confusion_matrix"], metrics["class_names"], normalize=normalize
+                ),  # fmt: skip
+                key="confusion",
+            )
+        with right:
+            st.markdown("**Per class**")
+            st.dataframe(evalview.per_class_table(metrics.get("per_class", [])), hide_index=True, key="per_class")  # fmt: skip
+            st.caption("Precision: of the predicted X, how many are X. Recall: of the real X, how many were found.")  # fmt: skip
+            if ev is not None and ev.roc is not None:
+                st.plotly_chart(
+                    viz.roc_figure(ev.roc["fpr"], ev.roc["tpr"], ev.roc["auc"]), key="roc"
+                )
+        if ev is not None and kind == "points2d":
+            xs, ys, z = evalview.boundary(evalview.model(run_id), ev.dataset.x_train)
+            st.plotly_chart(viz.decision_boundary_figure(xs, ys, z, ev.x, ev.y_true, ev.dataset.info.class_names,
+                                                         "Decision boundary, test points on top"), key="boundary")  # fmt: skip
+        if ev is not None and kind == "image":
+            st.subheader("Most confident mistakes")
+            images, titles = evalview.mistakes_gallery(ev)
+            if len(images):
+                st.plotly_chart(viz.image_grid_figure(images, titles, cols=8), key="mistakes")
+                st.caption("true → predicted, and how sure the model was of its wrong answer")
+            else:
+                st.success("No mistakes on the test set.")
+    elif task == "regression":
+        c = st.columns(3)
+        c[0].metric("MSE", f"{metrics['mse']:.4g}")
+        c[1].metric("Baseline MSE (always the mean)", f"{metrics['baseline_mse']:.4g}")
+        c[2].metric(
+            "Beats the baseline", "yes" if metrics["mse"] < metrics["baseline_mse"] else "no"
+        )
+        if ev is not None and ev.residuals:
+            st.plotly_chart(viz.residuals_figure(ev.residuals["actual"], ev.residuals["predicted"]), key="residuals")  # fmt: skip
+    else:
+        st.info("This run has no test metrics.")
+
+    if ev is not None:
+        try_it(ev, run_id)
+
+
+def try_it(ev, run_id: str) -> None:
+    """Run the model on one new input: an uploaded picture, or an edited row of numbers."""
+    kind = ev.dataset.info.kind
+    st.divider()
+    st.subheader("Try it")
+    ds = ev.dataset
+    sample = None
+    if kind == "image":
+        a, b = st.columns([1, 2])
+        up = a.file_uploader(
+            "A picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="try_image"
+        )
+        a.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="try_invert")
+        if up is not None:
+            try:
+                sample = evalview.image_from_upload(up.getvalue(), ds, ss.get("try_invert", "auto"))
+            except Exception as exc:  # noqa: BLE001 - not a picture: a message
+                a.error(f"{up.name} is not a picture this page can read ({type(exc).__name__}).", icon="⚠️")  # fmt: skip
+        else:
+            b.caption("Or pick a test sample:")
+            idx = b.slider("Test sample", 0, len(ev.x) - 1, 0, key="try_index")
+            sample = evalview.raw_units(ds, ev.x[idx])
+    elif kind in ("tabular", "points2d"):
+        import pandas as pd
+
+        names = ds.feature_names or [f"x{i + 1}" for i in range(int(np.prod(ds.info.input_shape)))]
+        start = evalview.raw_units(ds, ev.x[:1].reshape(1, -1))
+        row = st.data_editor(pd.DataFrame(start, columns=names[: start.shape[1]]), key="try_row", hide_index=True)  # fmt: skip
+        sample = row.to_numpy(dtype=np.float32)[0]
+    else:
+        st.caption("Trying new inputs is available for images, tables and 2-D points.")
+    if sample is not None:
+        try:
+            out = predict(evalview.model(run_id), sample, dataset=ds)
+        except Exception as exc:  # noqa: BLE001 - a wrong input is a message
+            st.error(f"The model could not run on this input: {' '.join(str(exc).split())[:200]}", icon="⚠️")  # fmt: skip
+        else:
+            p1, p2 = st.columns([1, 2])
+            if kind == "image":
+                p1.plotly_chart(
+                    viz.image_grid_figure(ds.transform(sample[None]), cols=1), key="try_shown"
+                )
+            if "probabilities" in out:
+                name = ds.info.class_names[int(out["classes"][0])]
+                p1.metric("Prediction", name, f"{out['confidence'][0]:.0%} sure", delta_color="off")
+                p2.plotly_chart(viz.probabilities_figure(out["probabilities"][0], ds.info.class_names), key="try_probs")  # fmt: skip
+            else:
+                p1.metric("Prediction", f"{float(out['values'][0]):.4g}")
+
+
+ids = evalview.evaluated_runs()
+if ids:
+    page(ids)
+elif runs.is_active(runs.snapshot(state.run_id())):
+    st.info("A run is training: its results appear here when it finishes (see **Train**).")
+else:
+    st.info("No trained model yet: go to **Train**, press **▶ Start**, and come back when it has finished.")  # fmt: skip

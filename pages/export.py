@@ -1,0 +1,80 @@
+"""Export: the Python script, the .keras file, the design JSON and a run directory as a ZIP."""
+
+import io
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+
+import streamlit as st
+
+from ui import codeview, runs, state
+
+state.show_flash()
+d = state.design()
+st.title("Export")
+stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", d.name).strip("._") or "model"
+code, why = codeview.generate_code(d)
+
+
+def untrained_keras() -> bytes:
+    """The design as a .keras file (weights from an opened .keras kept where unchanged)."""
+    from designer.exporting import export_keras
+
+    weights = state.weights_path() if state.weights_path().is_file() else None
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}.keras"
+        export_keras(d, path, weights_path=weights)
+        return path.read_bytes()
+
+
+def run_zip(run_id: str) -> bytes:
+    root = runs.run_path(run_id)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                zf.write(path, f"{run_id}/{path.relative_to(root)}")
+    return buf.getvalue()
+
+
+c1, c2, c3, c4 = st.columns(4)
+with c1.container(border=True):
+    st.markdown("**Python script**")
+    st.caption("Builds, trains and evaluates the model with plain Keras.")
+    st.download_button("⬇ model.py", code or "", file_name=f"{stem}.py", mime="text/x-python",
+                       key="dl_script", disabled=code is None, width="stretch")  # fmt: skip
+with c2.container(border=True):
+    st.markdown("**Design file**")
+    st.caption("Reopen it here (Home → Open) or with `keras-designer`.")
+    st.download_button("⬇ design.json", d.to_json() + "\n", file_name=f"{stem}.json",
+                       mime="application/json", key="dl_design", width="stretch")  # fmt: skip
+with c3.container(border=True):
+    st.markdown("**Keras model**")
+    trained = [r for r in runs.all_runs() if r.name == d.name and runs.can_resume(r.id)]
+    current = state.run_id()
+    pick = next((r.id for r in trained if r.id == current), trained[0].id if trained else None)
+    if pick:
+        st.caption(f"Trained weights from run `{pick}`.")
+        st.download_button("⬇ model.keras (trained)", (runs.run_path(pick) / "model.keras").read_bytes,
+                           file_name=f"{stem}.keras", key="dl_keras", width="stretch")  # fmt: skip
+    else:
+        st.caption("Not trained yet: the file holds freshly initialised weights.")
+        st.download_button("⬇ model.keras (untrained)", untrained_keras, file_name=f"{stem}.keras",
+                           key="dl_keras", disabled=code is None, width="stretch")  # fmt: skip
+with c4.container(border=True):
+    st.markdown("**Run directory**")
+    ids = [r.id for r in runs.all_runs()]
+    if ids:
+        chosen = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0,
+                              key="export_run", label_visibility="collapsed")  # fmt: skip
+        st.download_button("⬇ run.zip", lambda: run_zip(chosen), file_name=f"{chosen}.zip",
+                           mime="application/zip", key="dl_run", width="stretch")  # fmt: skip
+    else:
+        st.caption("No runs yet.")
+
+st.subheader("The code")
+if code is None:
+    st.info(why)
+else:
+    st.code(code, language="python", line_numbers=True)

@@ -1,0 +1,86 @@
+"""The Data page through AppTest: built-in sets, the fit button, uploads, augmentation."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 120
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    return at
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_digits_preview_shows_split_samples_and_balance(app):
+    m = metrics(app)
+    assert (m["Train"], m["Validation"], m["Test"]) == ("1,079", "359", "359")
+    assert m["Input shape"] == "(8, 8, 1)"
+    assert len(app.get("plotly_chart")) >= 2  # the sample grid and the class balance
+
+
+def test_choosing_the_moons_and_fitting_the_design(app):
+    app.selectbox(key="d:dataset").set_value("moons").run()
+    assert app.session_state["design"].data.dataset == "moons"
+    assert metrics(app)["Input shape"] == "(2,)"
+    app.button(key="fit_design").click().run()
+    d = app.session_state["design"]
+    assert d.node("input").params["shape"] == [2]
+    assert d.node("output").params == {"units": 2, "activation": "softmax"}
+    assert "fit_design" not in [b.key for b in app.button]
+
+
+def test_the_split_sliders_change_the_design(app):
+    app.slider(key="d:validation_split").set_value(0.3).run()
+    assert app.session_state["design"].data.validation_split == pytest.approx(0.3)
+    assert metrics(app)["Validation"] == f"{round(1797 * 0.3):,}"
+
+
+def test_a_csv_upload_asks_for_its_target_then_previews(app):
+    app.selectbox(key="d:dataset").set_value("upload").run()
+    rows = "".join(f"{i},{i % 7 * 1.5},{'yes' if i % 2 else 'no'}\n" for i in range(80))
+    app.file_uploader(key="data_upload").upload("my data.csv", ("a,b,label\n" + rows).encode(), "text/csv").run()  # fmt: skip
+    assert not app.exception
+    data = app.session_state["design"].data
+    assert data.dataset == "upload" and data.path.endswith("my_data.csv")
+    assert any("target column" in i.value for i in app.info)
+    app.selectbox(key="d:target").set_value("label").run()
+    assert app.session_state["design"].data.target == "label"
+    assert metrics(app)["Input shape"] == "(2,)"
+    assert not app.exception
+
+
+def test_a_broken_upload_is_a_message(app):
+    app.selectbox(key="d:dataset").set_value("upload").run()
+    app.file_uploader(key="data_upload").upload(
+        "x.npz", b"not a zip", "application/octet-stream"
+    ).run()
+    assert not app.exception
+    assert app.info or app.error  # the reason is shown, never a traceback
+
+
+def test_augmentation_settings_and_live_preview(app):
+    app.selectbox(key="aug_new").set_value("RandomRotation").run()
+    app.button(key="aug_add").click().run()
+    d = app.session_state["design"]
+    assert [n.type for n in d.augmentation] == ["RandomRotation"]
+    app.number_input(key="a:randomrotation:factor").set_value(0.25).run()
+    assert app.session_state["design"].augmentation[0].params["factor"] == 0.25
+    before = len(app.get("plotly_chart"))
+    app.button(key="aug_preview").click().run()
+    assert not app.exception and not app.error
+    assert len(app.get("plotly_chart")) == before + 1
+    app.button(key="aug_remove_randomrotation").click().run()
+    assert app.session_state["design"].augmentation == []

@@ -1,0 +1,161 @@
+"""Train, Evaluate, Inspect and Export: the progress line, and the whole flow a student takes.
+
+The flow test trains for real (a background process per job), so it takes a minute.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # ui/ lives beside app.py
+from ui import trainview  # noqa: E402
+
+TIMEOUT = 180
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
+    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
+    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+
+
+def charts(at) -> int:
+    return len(at.get("plotly_chart"))
+
+
+# ---- the progress line ------------------------------------------------------------------------
+def test_progress_text_while_training():
+    snap = {"status": "running", "phase": "training", "epoch": 2, "epochs": 20, "batch": 41,
+            "batches": 57, "eta_s": 12.4}  # fmt: skip
+    assert trainview.progress_text(snap) == "epoch 3/20 · batch 41/57 · 12 s left"
+    assert trainview.progress_fraction(snap) == pytest.approx((2 + 41 / 57) / 20)
+
+
+def test_progress_text_before_and_after():
+    assert "queue" in trainview.progress_text(
+        {"status": "queued", "queue_position": 2, "epochs": 5}
+    )
+    starting = {"status": "running", "phase": "loading data", "epoch": 0, "epochs": 5, "batch": 0}
+    assert trainview.progress_text(starting) == "loading the data…"
+    done = {"status": "finished", "done": True, "epoch": 5, "epochs": 5, "elapsed": 9.6}
+    assert trainview.progress_text(done) == "finished · 5/5 epochs in 10 s"
+    assert trainview.progress_fraction(done) == 1.0
+
+
+def test_metric_names_for_the_second_chart():
+    history = [
+        {"loss": 1, "accuracy": 0.5, "val_loss": 1, "val_accuracy": 0.4, "learning_rate": 0.1}
+    ]
+    assert trainview.metric_names(history) == ["accuracy"]
+    assert trainview.metric_names([{"epoch": 1, "loss": 2.0, "mae": 1.0}]) == ["mae"]
+
+
+def test_an_idle_train_page_invites_to_start(app):
+    app.switch_page("pages/train.py").run()
+    assert not app.exception
+    assert any("Start" in i.value for i in app.info)
+    assert app.button(key="train_stop").disabled and not app.button(key="train_start").disabled
+    app.switch_page("pages/evaluate.py").run()
+    assert any("No trained model" in i.value for i in app.info)
+
+
+# ---- the whole flow ---------------------------------------------------------------------------
+def test_template_to_trained_model_to_confusion_matrix(app):
+    from designer.training import default_registry
+
+    # Home: "Use Digits MLP" → Train: fewer epochs, Start → wait → Evaluate.
+    app.button(key="use_digits-mlp").click().run()
+    app.switch_page("pages/train.py").run()
+    app.number_input(key="t:epochs").set_value(3).run()
+    app.button(key="train_start").click().run()
+    assert not app.exception and not app.error
+    run_id = app.session_state["run_id"]
+    job = default_registry().get(run_id)
+    assert job is not None
+    assert job.wait(timeout=600) == "finished", job.snapshot()["last_error"]
+    app.run()
+    assert not app.exception
+    progress = [p.proto.text for p in app.get("progress")]
+    assert progress == ["finished · 3/3 epochs" + progress[0].split("epochs", 1)[1]]
+    assert charts(app) == 2  # loss and accuracy
+    assert app.button(key="train_stop").disabled
+    assert [r["run"] for r in app.dataframe[0].value.to_dict("records")] == [run_id]
+
+    app.switch_page("pages/evaluate.py").run()
+    assert not app.exception
+    accuracy = next(m.value for m in app.metric if m.label.startswith("Accuracy"))
+    assert float(accuracy.rstrip("%")) > 30  # well above chance (10%) after 3 epochs
+    confusion = next(c for c in app.get("plotly_chart") if "Confusion" in c.proto.spec)
+    assert '"texttemplate":"%{text}"' in confusion.proto.spec.replace(" ", "")
+    per_class = next(df for df in app.dataframe if "precision" in df.value.columns)
+    assert len(per_class.value) == 10
+    app.toggle(key="eval_normalize").set_value(True).run()
+    assert any("row-normalised" in c.proto.spec for c in app.get("plotly_chart"))
+    assert any(h.value == "Most confident mistakes" for h in app.subheader)
+    specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    titles = [a.get("text", "") for spec in specs for a in spec["layout"].get("annotations", [])]
+    assert any("→" in t for t in titles)  # the gallery's "true→predicted confidence" titles
+
+    app.switch_page("pages/inspect_model.py").run()
+    assert not app.exception
+    assert app.radio(key="inspect_layer").value == "dense"
+    assert charts(app) >= 3  # kernel and bias histograms, the kernel heatmap
+
+    app.switch_page("pages/export.py").run()
+    assert not app.exception
+    keys = {b.key for b in app.get("download_button")}
+    assert {"dl_script", "dl_design", "dl_keras", "dl_run"} <= keys
+    assert "def build_model" in app.code[0].value
+
+
+def test_a_design_that_cannot_train_says_why(app):
+    from designer.training import default_registry
+
+    app.button(key="use_moons-mlp").click().run()  # two classes, 2-D points
+    app.switch_page("pages/data.py").run()
+    app.selectbox(key="d:dataset").set_value("iris").run()  # 4 features, 3 classes: no fit
+    app.switch_page("pages/train.py").run()
+    app.number_input(key="t:epochs").set_value(1).run()
+    app.button(key="train_start").click().run()
+    job = default_registry().get(app.session_state["run_id"])
+    assert job.wait(timeout=600) == "failed"
+    app.run()
+    assert not app.exception
+    assert any("input" in e.value.lower() for e in app.error)
+
+
+def test_runs_are_listed_and_compared(app, tmp_path):
+    from designer.training import rundir
+
+    for name, acc in (("a-run", [0.5, 0.7]), ("b-run", [0.4, 0.6, 0.8])):
+        path = tmp_path / "runs" / name
+        path.mkdir(parents=True)
+        rows = [
+            {
+                "epoch": i + 1,
+                "loss": 1 - a,
+                "accuracy": a,
+                "val_loss": 1.1 - a,
+                "val_accuracy": a - 0.05,
+            }  # fmt: skip
+            for i, a in enumerate(acc)
+        ]
+        rundir.write_history(path, rows)
+        rundir.write_status(path, "finished", epochs=len(acc), epochs_done=len(acc))
+        (path / "design.json").write_text(json.dumps({"name": name, "nodes": [], "edges": []}))
+    app.switch_page("pages/train.py").run()
+    table = app.dataframe[0].value
+    assert set(table["run"]) == {"a-run", "b-run"}
+    assert all("finished" in s for s in table["status"])
+    app.multiselect(key="compare_runs").set_value(["a-run", "b-run"]).run()
+    specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
+    names = {t["name"] for spec in specs for t in spec["data"]}
+    assert {"a-run · train", "b-run · validation"} <= names
+    app.switch_page("pages/home.py").run()
+    assert set(app.dataframe[0].value["run"]) == {"a-run", "b-run"}  # Home: recent runs

@@ -1,0 +1,98 @@
+"""Figure builders (designer.viz): what each picture holds, without a browser."""
+
+import numpy as np
+import pytest
+
+from designer import drawing, templates, viz
+from designer.spec import Node
+
+
+def test_design_svg_draws_every_layer_and_edge():
+    d = templates.get("two-inputs")
+    svg = drawing.design_svg(d)
+    assert svg.startswith("<svg") and svg.endswith("</svg>")
+    assert svg.count("<rect") == len(d.nodes)
+    assert svg.count("<line") + svg.count("<path") == len(d.edges)
+    assert "Concatenate" in svg and "Input (4,)" in svg
+
+
+def test_design_svg_bends_skip_connections_and_escapes_text():
+    svg = drawing.design_svg(templates.get("mini-resnet"))
+    assert svg.count("<path") == 2  # the two residual connections
+    d = templates.blank()
+    d.nodes[0].type = "<script>"
+    assert "<script>" not in drawing.design_svg(d)
+
+
+def test_levels_are_longest_paths():
+    depth = drawing.levels(templates.get("mini-resnet"))
+    assert depth["input"] == 0 and depth["b1_add"] == 4 and depth["output"] == 11
+
+
+@pytest.mark.parametrize(
+    "node,caption",
+    [(Node("c", "Conv2D", {"filters": 16, "kernel_size": [5, 3]}), "Conv2D 16·5×3"),
+     (Node("d", "Dense", {"units": 10, "activation": "softmax"}), "Dense 10 softmax"),
+     (Node("p", "MaxPooling1D", {}), "MaxPooling1D 2"),
+     (Node("i", "Input", {"shape": [784]}), "Input (784,)"),
+     (Node("e", "Embedding", {"input_dim": 100, "output_dim": 8}), "Embedding 100→8"),
+     (Node("x", "Mystery", {}), "Mystery")],
+)  # fmt: skip
+def test_layer_captions(node, caption):
+    assert drawing.layer_caption(node) == caption
+
+
+def test_curves_train_and_validation():
+    fig = viz.curves_figure([("r", {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})], "loss")
+    assert [t.name for t in fig.data] == ["train", "validation"]
+    assert list(fig.data[1].y) == [1.1, 0.7] and list(fig.data[0].x) == [1, 2]
+
+
+def test_curves_compare_runs_and_empty_history():
+    fig = viz.curves_figure([("a", {"accuracy": [0.5]}), ("b", {"accuracy": [0.6], "val_accuracy": [0.55]})], "accuracy")  # fmt: skip
+    assert [t.name for t in fig.data] == ["a · train", "b · train", "b · validation"]
+    empty = viz.curves_figure([("a", {})], "loss")
+    assert not empty.data and empty.layout.annotations
+
+
+def test_confusion_matrix_counts_and_row_normalised():
+    cm = [[5, 1], [2, 2]]
+    fig = viz.confusion_figure(cm, ["cat", "dog"])
+    assert list(fig.data[0].x) == ["cat", "dog"] and list(fig.data[0].text[0]) == ["5", "1"]
+    norm = viz.confusion_figure(cm, ["cat", "dog"], normalize=True)
+    assert np.allclose(np.asarray(norm.data[0].z).sum(axis=1), 1.0)
+    assert list(norm.data[0].text[1]) == ["0.50", "0.50"]
+    zero = viz.confusion_figure([[0, 0], [0, 3]], ["a", "b"], normalize=True)
+    assert np.isfinite(np.asarray(zero.data[0].z)).all()
+
+
+def test_decision_boundary_has_the_map_and_the_points():
+    xs, ys = np.linspace(-1, 1, 5), np.linspace(-1, 1, 4)
+    z = np.random.default_rng(0).random((4, 5))
+    pts, labels = np.random.default_rng(1).normal(size=(20, 2)), np.arange(20) % 2
+    fig = viz.decision_boundary_figure(xs, ys, z, pts, labels, ["a", "b"])
+    assert fig.data[0].type == "heatmap" and np.asarray(fig.data[0].z).shape == (4, 5)
+    assert [t.name for t in fig.data[1:]] == ["a", "b"]
+    assert sum(len(t.x) for t in fig.data[1:]) == 20
+
+
+def test_image_grid_and_histograms_and_heatmaps():
+    imgs = np.random.default_rng(0).random((10, 8, 8, 1))
+    fig = viz.image_grid_figure(imgs, [str(i) for i in range(10)], cols=4)
+    assert len(fig.data) == 10 and fig.data[0].type == "heatmap"
+    rgb = viz.image_grid_figure(np.random.default_rng(0).random((2, 4, 4, 3)), cols=2)
+    assert rgb.data[0].type == "image"
+    assert len(viz.histogram_figure(np.arange(100), "w").data[0].x) == 100
+    heat = viz.heatmap_figure(np.array([[1.0, -2.0]]), "k")
+    assert heat.data[0].zmid == 0 and heat.data[0].zmax == 2.0
+
+
+def test_roc_residuals_balance_probabilities():
+    roc = viz.roc_figure([0, 0.5, 1], [0, 0.8, 1], 0.9)
+    assert "0.900" in roc.data[1].name
+    res = viz.residuals_figure([1.0, 2.0], [1.5, 1.0])
+    assert list(res.data[0].y) == [-0.5, 1.0]
+    bal = viz.class_balance_figure([0, 1, 1, 2], ["a", "b", "c"])
+    assert list(bal.data[0].y) == [1, 2, 1]
+    probs = viz.probabilities_figure([0.1, 0.9], ["no", "yes"])
+    assert probs.data[0].marker.color[1] == viz.ACCENT

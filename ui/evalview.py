@@ -1,0 +1,144 @@
+"""Evaluate/Inspect helpers: cached models and evaluations of runs, and preparing new inputs.
+
+Loading a model imports Keras in the app process; only the Evaluate and Inspect pages do it,
+and each run's model is loaded once (cached on the file's modification time).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from ui import runs
+
+
+def evaluated_runs() -> list[str]:
+    """Runs with a saved model and test metrics, newest first."""
+    return [r.id for r in runs.all_runs() if (runs.run_path(r.id) / "metrics.json").is_file()
+            and (runs.run_path(r.id) / "model.keras").is_file()]  # fmt: skip
+
+
+def _mtime(run_id: str, name: str = "model.keras") -> float:
+    try:
+        return (runs.run_path(run_id) / name).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _model(run_dir: str, mtime: float) -> Any:
+    from designer.evaluate import load_run_model
+
+    return load_run_model(run_dir)
+
+
+def model(run_id: str) -> Any:
+    return _model(str(runs.run_path(run_id)), _mtime(run_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _evaluation(run_dir: str, mtime: float) -> Any:
+    from designer.evaluate import evaluate_run
+
+    return evaluate_run(run_dir, model=_model(run_dir, mtime))
+
+
+def evaluation(run_id: str) -> tuple[Any | None, str | None]:
+    """(Evaluation, None) or (None, why): the run's model on its test split."""
+    try:
+        return _evaluation(str(runs.run_path(run_id)), _mtime(run_id)), None
+    except Exception as exc:  # noqa: BLE001 - a missing file or data set is a message
+        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+
+
+def metrics(run_id: str) -> dict[str, Any]:
+    from designer.training import rundir
+
+    data = rundir.read_json(runs.run_path(run_id) / rundir.METRICS_FILE)
+    return data if isinstance(data, dict) else {}
+
+
+def per_class_table(rows: list[dict[str, Any]]):
+    import pandas as pd
+
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return df
+    scores = ["precision", "recall", "f1"]
+    try:
+        return df.style.format({k: "{:.2f}" for k in scores}).background_gradient(
+            cmap="Blues",
+            subset=scores,
+            vmin=0.0,
+            vmax=1.6,  # 1.0 stays mid-blue: readable
+        )
+    except ImportError:  # no matplotlib: plain numbers
+        return df.round(3)
+
+
+def boundary(model_: Any, x: np.ndarray, size: int = 80) -> tuple[list, list, np.ndarray]:
+    """The model's prediction over a grid covering 2-D points: (xs, ys, z)."""
+    from designer.evaluate import as_probabilities
+
+    lo, hi = x.min(axis=0), x.max(axis=0)
+    pad = (hi - lo) * 0.1 + 1e-6
+    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size, dtype=np.float32)
+    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    pts = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+    probs = as_probabilities(model_.predict(pts, batch_size=4096, verbose=0))
+    z = probs[:, 1] if probs.shape[1] == 2 else probs.argmax(axis=1)
+    return xs.tolist(), ys.tolist(), z.reshape(size, size)
+
+
+def mistakes_gallery(ev: Any, k: int = 16) -> tuple[np.ndarray, list[str]]:
+    names = ev.dataset.info.class_names
+    items = ev.mistakes[:k]
+    images = np.stack([ev.x[m["index"]] for m in items]) if items else np.zeros((0, 1, 1))
+    titles = [f"{names[m['true']]}→{names[m['predicted']]} {m['confidence']:.0%}" for m in items]
+    return images, titles
+
+
+# ---- new inputs: in the data set's file units, so Dataset.transform scales them ---------------
+def raw_units(ds: Any, x_scaled: np.ndarray) -> np.ndarray:
+    """Undo the data set's scaling (to prefill a form with a real sample)."""
+    s = ds.scaling or {"method": "none"}
+    x = np.asarray(x_scaled, dtype=np.float64)
+    if s.get("method") == "standard":
+        return x * np.asarray(s["std"]) + np.asarray(s["mean"])
+    if s.get("method") == "minmax":
+        return x * np.asarray(s["range"]) + np.asarray(s["min"])
+    if s.get("method") == "divide":
+        return x * float(s["by"])
+    return x
+
+
+def image_from_upload(data: bytes, ds: Any, invert: str = "auto") -> np.ndarray:
+    """An uploaded picture as one sample of the data set: resized, grey or colour, scaled."""
+    from PIL import Image, ImageOps
+
+    shape = tuple(ds.info.input_shape)
+    h, w, c = shape if len(shape) == 3 else (*shape, 1)
+    img = Image.open(io.BytesIO(data))
+    img = ImageOps.exif_transpose(img).convert("L" if c == 1 else "RGB").resize((w, h), Image.LANCZOS)  # fmt: skip
+    a = np.asarray(img, dtype=np.float64) / 255.0
+    if c == 1:
+        a = a[..., None]
+    # Digit sets are light strokes on black; a drawing on white paper is the other way round.
+    if invert == "yes" or (invert == "auto" and a.mean() > 0.5 and _dark_background(ds)):
+        a = 1.0 - a
+    by = float((ds.scaling or {}).get("by", 255.0)) if (ds.scaling or {}).get("method") == "divide" else 255.0  # fmt: skip
+    return (a * by).astype(np.float32)
+
+
+def _dark_background(ds: Any) -> bool:
+    sample = np.asarray(ds.x_train[:200], dtype=np.float64)
+    return bool(sample.size) and float(sample.mean()) < 0.5 * float(sample.max() or 1.0)
+
+
+def run_dir(run_id: str) -> Path:
+    return runs.run_path(run_id)

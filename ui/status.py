@@ -1,0 +1,61 @@
+"""The slim status line every page shows: design, data set, parameters, last run and status."""
+
+from __future__ import annotations
+
+import html
+
+import streamlit as st
+
+from ui import runs, state
+
+STATUS_ICONS = {
+    "queued": "…", "running": "▶", "paused": "‖", "finished": "✔", "stopped": "■",
+    "failed": "✖", "nan": "✖", "interrupted": "⚠",
+}  # fmt: skip
+
+
+def status_badge(status: str | None) -> str:
+    return f"{STATUS_ICONS.get(status or '', '•')} {status or 'no run'}"
+
+
+def dataset_label(dataset: str | None) -> str:
+    if not dataset:
+        return "no data set"
+    if dataset == "upload":
+        path = state.design().data.path
+        return f"upload: {path.rsplit('/', 1)[-1]}" if path else "upload"
+    return dataset
+
+
+def status_parts() -> list[tuple[str, str]]:
+    """(label, value) pairs of the status line; pure enough to test through AppTest."""
+    d = state.design()
+    summary = state.summary()
+    if summary:
+        params = f"{summary['params']:,}" + ("" if summary.get("ok", True) else " · ⚠ problems")
+    else:
+        params = "— (see Design)"
+    parts = [("Design", d.name), ("Data", dataset_label(d.data.dataset)), ("Params", params)]
+    rid = state.run_id()
+    if rid:
+        info = runs.brief(rid)
+        if info:
+            parts.append(("Run", f"{rid} · {status_badge(info.get('status'))}"))
+        else:
+            parts.append(("Run", f"{rid} · not found"))
+    else:
+        parts.append(("Run", "none yet"))
+    return parts
+
+
+def status_line() -> None:
+    parts = status_parts()
+    cells = " &nbsp;·&nbsp; ".join(
+        f"<span style='opacity:.65'>{html.escape(k)}</span> <b>{html.escape(v)}</b>"
+        for k, v in parts
+    )
+    st.markdown(
+        "<div class='kd-status' style='font-size:0.9rem;padding:0.35rem 0.8rem;border-radius:0.5rem;"
+        f"background:#F3F5F8;border-left:4px solid #E4572E;margin-bottom:0.2rem'>{cells}</div>",
+        unsafe_allow_html=True,
+    )

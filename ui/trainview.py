@@ -1,0 +1,129 @@
+"""What the Train page shows about a run: the progress line, the live charts, the problems."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from designer import viz
+from ui.status import status_badge
+
+PHASES = {
+    "queued": "waiting for a free training slot",
+    "starting": "starting the training process",
+    "loading data": "loading the data",
+    "checking": "checking the design against the data",
+    "building": "building the model",
+    "saving": "saving the model",
+    "evaluating": "measuring the model on the test set",
+}
+
+
+def progress_text(snap: dict[str, Any]) -> str:
+    """``epoch 3/20 · batch 41/57 · 12 s left`` (or what the job is doing before and after)."""
+    status, epochs = snap.get("status"), snap.get("epochs") or 0
+    done = snap.get("epoch") or 0
+    if status == "queued":
+        pos = snap.get("queue_position")
+        return "waiting for a free training slot" + (f" (number {pos} in the queue)" if pos else "")
+    if snap.get("done") or status not in ("running", "paused"):
+        elapsed = snap.get("elapsed")
+        took = f" in {elapsed:.0f} s" if isinstance(elapsed, (int, float)) and elapsed else ""
+        return f"{status} · {done}/{epochs} epochs{took}"
+    phase = snap.get("phase")
+    if phase in PHASES and phase != "training" and not snap.get("batch"):
+        return PHASES[phase] + "…"
+    batch, batches = snap.get("batch") or 0, snap.get("batches")
+    current = min(done + 1, epochs) or 1  # the epoch in progress
+    parts = [f"epoch {current}/{epochs}"]
+    if batches:
+        parts.append(f"batch {batch}/{batches}")
+    eta = snap.get("eta_s")
+    if isinstance(eta, (int, float)):
+        parts.append(f"{eta:.0f} s left")
+    if status == "paused":
+        parts.append("paused")
+    return " · ".join(parts)
+
+
+def progress_fraction(snap: dict[str, Any]) -> float:
+    epochs = snap.get("epochs") or 0
+    if not epochs:
+        return 0.0
+    if snap.get("done") and snap.get("status") == "finished":
+        return 1.0
+    done = snap.get("epoch") or 0
+    batch, batches = snap.get("batch") or 0, snap.get("batches") or 0
+    part = batch / batches if batches and batch < batches else 0.0
+    return max(0.0, min(1.0, (done + part) / epochs))
+
+
+def metric_names(history: list[dict[str, Any]]) -> list[str]:
+    """Metrics to chart besides the loss, in the order Keras reports them."""
+    keys: list[str] = []
+    for row in history:
+        for k in row:
+            base = k[4:] if k.startswith("val_") else k
+            if base not in ("loss", "epoch", "learning_rate", "lr") and base not in keys:
+                keys.append(base)
+    return keys
+
+
+def curves(history: list[dict[str, Any]], key_prefix: str) -> None:
+    """Loss and the first metric, train vs validation, side by side."""
+    c1, c2 = st.columns(2)
+    run = [("run", _clean(history))]
+    c1.plotly_chart(viz.curves_figure(run, "loss"), key=f"{key_prefix}_loss")
+    metrics = metric_names(history)
+    if metrics:
+        c2.plotly_chart(viz.curves_figure(run, metrics[0]), key=f"{key_prefix}_metric")
+
+
+def _clean(history: list[dict[str, Any]]) -> dict[str, list[float]]:
+    """Rows -> columns; NaN (a blank CSV cell) stays NaN so the line shows the gap."""
+    out: dict[str, list[float]] = {}
+    for row in history:
+        for k, v in row.items():
+            out.setdefault(k, []).append(float(v) if isinstance(v, (int, float)) else math.nan)
+    return out
+
+
+def compare(run_histories: list[tuple[str, list[dict[str, Any]]]]) -> None:
+    runs = [(label, _clean(h)) for label, h in run_histories]
+    metrics = metric_names([row for _, h in run_histories for row in h])
+    c1, c2 = st.columns(2)
+    c1.plotly_chart(viz.curves_figure(runs, "loss"), key="compare_loss")
+    if metrics:
+        c2.plotly_chart(viz.curves_figure(runs, metrics[0]), key="compare_metric")
+
+
+def problems(snap: dict[str, Any]) -> None:
+    status = snap.get("status")
+    error = snap.get("last_error")
+    if status in ("failed", "nan", "interrupted") and error:
+        kind = snap.get("error_kind")
+        where = {"design": "The design does not fit:", "data": "The data could not be used:",
+                 "nan": "Training diverged:"}.get(kind or "", "Training stopped:")  # fmt: skip
+        lines = [f"- **{n}**: {m}" for n, m in snap.get("problems") or []]
+        st.error(f"**{where}** {error if not lines else ''}\n" + "\n".join(lines), icon="⚠️")
+    for w in snap.get("warnings") or []:
+        st.warning(w, icon="⚠️")
+
+
+def headline(snap: dict[str, Any]) -> None:
+    metrics = snap.get("metrics") or {}
+    st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}")
+    if not metrics or not metrics.get("n"):
+        return
+    split = metrics.get("split") or "test"
+    cols = st.columns(3)
+    if metrics.get("task") == "regression":
+        cols[0].metric(f"MAE ({split})", f"{metrics['mae']:.4g}")
+        cols[1].metric("RMSE", f"{metrics['rmse']:.4g}")
+        cols[2].metric("R²", f"{metrics['r2']:.3f}")
+    else:
+        cols[0].metric(f"Accuracy ({split})", f"{metrics['accuracy']:.1%}")
+        cols[1].metric("Macro F1", f"{metrics.get('macro_f1', 0):.3f}")
+        cols[2].metric("Samples", f"{metrics['n']:,}")
