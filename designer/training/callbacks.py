@@ -6,8 +6,10 @@ Imported only by the training process (it imports Keras at module level).
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import math
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -141,8 +143,9 @@ class RunWriter(keras.callbacks.Callback):
         rundir.write_history(self.run_dir, self.history)
         status: dict[str, Any] = {"epochs_done": epoch + 1, "epochs": self.epochs}
         now = time.monotonic()
-        if self.save_last and self.progress.nan_at is None and now - self._saved >= SAVE_INTERVAL:
-            save_model(self.model, self.run_dir / rundir.MODEL_FILE)
+        full = self.progress.hooks.get("disk_full_at_epoch") == epoch + 1  # test hook
+        if self.save_last and self.progress.nan_at is None and (full or now - self._saved >= SAVE_INTERVAL):  # fmt: skip
+            save_model(self.model, self.run_dir / rundir.MODEL_FILE, simulate_full_disk=full)
             self._saved = time.monotonic()
             status["model_epoch"] = epoch + 1
         rundir.write_status(self.run_dir, "running", **status)
@@ -202,11 +205,26 @@ def current_lr(model) -> float:
         return math.nan
 
 
-def save_model(model, path: Path) -> None:
-    """``model.save`` through a temporary file: a kill mid-save leaves the old model intact."""
+def save_model(model, path: Path, simulate_full_disk: bool = False) -> None:
+    """``model.save`` through a temporary file: a kill mid-save leaves the old model intact,
+    and a failed save (a full disk) removes its partial file instead of leaving it behind.
+
+    ``simulate_full_disk`` (the test hook "disk_full_at_epoch") runs out of space halfway
+    through writing the file.
+    """
     tmp = path.with_name(f".tmp-{path.stem}.keras")
-    model.save(tmp)
-    tmp.replace(path)
+    try:
+        model.save(tmp)
+        if simulate_full_disk:
+            os.truncate(tmp, tmp.stat().st_size // 2)
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+        tmp.replace(path)
+    except BaseException:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise
 
 
 class DecisionGrid:

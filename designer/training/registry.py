@@ -152,7 +152,7 @@ class Registry:
     # ---- the job's thread ----------------------------------------------------------------------
     def _drive(self, job: Job) -> None:
         if not self._acquire(job):
-            rundir.write_status(job.run_dir, "stopped", error=None, pid=None)
+            _write_status(job.run_dir, "stopped", error=None, pid=None)
             job._finish("stopped")
             return
         proc = conn = None
@@ -163,7 +163,7 @@ class Registry:
             self._pump(job, proc, conn)
         except Exception as exc:  # noqa: BLE001 - a broken pipe or spawn failure ends the job
             message = f"the training process failed to start: {type(exc).__name__}: {exc}"
-            rundir.write_status(job.run_dir, "failed", error=message)
+            _write_status(job.run_dir, "failed", error=message)
             job._finish("failed", message, "training")
         finally:
             if conn is not None:
@@ -213,8 +213,18 @@ class Registry:
             status, kind = "interrupted", "interrupted"
             error = f"the training process ended unexpectedly ({how})"
         history = rundir.read_history(job.run_dir)
-        rundir.write_status(job.run_dir, status, error=error, epochs_done=len(history))
+        _write_status(job.run_dir, status, error=error, epochs_done=len(history))
         job._finish(status, error, kind)
+
+
+def _write_status(run_dir: Path, status: str, **fields: Any) -> None:
+    """status.json from the job's thread. A full (or read-only) disk must not keep the job
+    from ending: the job's own state is what the app shows, and the last complete
+    status.json stays behind (writes are atomic)."""
+    try:
+        rundir.write_status(run_dir, status, **fields)
+    except OSError:
+        pass
 
 
 _DEFAULT: Registry | None = None

@@ -10,6 +10,8 @@ from typing import Any
 # Test hooks, also settable from outside (the CLI tests) as JSON in this variable:
 #   {"batch_delay": 0.05}  sleep after every batch (makes a run slow enough to stop or kill)
 #   {"raise_at_epoch": 2}  raise inside fit at the start of that epoch (1-based)
+#   {"disk_full_at_epoch": 2}  saving model.keras at the end of that epoch runs out of disk
+#                          space halfway (OSError ENOSPC), as a full disk would
 HOOKS_ENV = "KERAS_DESIGNER_TEST_HOOKS"
 
 

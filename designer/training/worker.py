@@ -12,6 +12,8 @@ Keras session after every rerun, which breaks Keras work running in that process
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import math
 import os
 import signal
@@ -100,15 +102,23 @@ def train(request: TrainRequest, emit, control) -> dict:
     try:
         done = _train(request, emit, control, run_dir, state)
     except Exception as exc:  # noqa: BLE001 - any failure becomes the run's status and message
-        traceback.print_exc(file=sys.stderr)
+        with contextlib.suppress(OSError):  # log.txt may be on the disk that just filled up
+            traceback.print_exc(file=sys.stderr)
         kind = "data" if type(exc).__name__ == "DataError" else "training"
-        done = {"type": "done", "status": "failed", "error": _one_line(exc), "error_kind": kind}
-    sys.stderr.flush()
-    rundir.write_status(
-        run_dir, done["status"], error=done.get("error"),
-        epochs_done=len(state["history"]), finished=rundir.now_iso(),
-        problems=done.get("problems", []),
-    )  # fmt: skip
+        error = _one_line(exc)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            error = f"the disk is full (no space left on device) while writing to {run_dir}: free some space, then resume the run"  # fmt: skip
+        done = {"type": "done", "status": "failed", "error": error, "error_kind": kind}
+    # A full disk may refuse the log and even status.json: the job still hears the verdict
+    # below, and the last complete status.json stays (every write is atomic).
+    with contextlib.suppress(OSError):
+        sys.stderr.flush()
+    with contextlib.suppress(OSError):
+        rundir.write_status(
+            run_dir, done["status"], error=done.get("error"),
+            epochs_done=len(state["history"]), finished=rundir.now_iso(),
+            problems=done.get("problems", []),
+        )  # fmt: skip
     emit(done)
     return done
 
