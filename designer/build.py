@@ -172,6 +172,7 @@ def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> tuple:
 # on 100,000 inputs would take the server down. This rough upper bound only guards the build;
 # the counts people see still come from Keras.
 MAX_LAYER_PARAMS = 200_000_000
+MAX_MODEL_PARAMS = 400_000_000
 
 
 def _too_big(node: Node, spec: catalog.LayerSpec, in_shape: tuple) -> str | None:
@@ -284,6 +285,12 @@ def analyze(design: Design) -> Analysis:
         report.error, report.warning, report.fix = error, warning, fix
         if error:
             problems.append((node_id, error))
+    total = sum(r.params for r in reports.values())
+    if total > MAX_MODEL_PARAMS:
+        # Each layer passed its own budget, but together they would not fit in memory to train.
+        biggest = max(reports.values(), key=lambda r: r.params)
+        problems.append((biggest.id, f"the model would have {total:,} parameters (more than "
+                         f"{MAX_MODEL_PARAMS:,}): too large to train here; this is its largest layer"))  # fmt: skip
     for node_id in cyclic:
         reports[node_id] = NodeReport(node_id, design.node(node_id).type)
     # Structural problems go on their nodes' reports too, so the editor can paint them red.

@@ -14,8 +14,9 @@ def validate(design: Design) -> Analysis:
     from designer.compiling import problems as compile_problems
 
     analysis = analyze(design)
+    graph_ok = analysis.ok  # augmentation is checked against a graph that builds
     analysis.problems += compile_problems(design.compile)
-    if design.augmentation and analysis.ok:
+    if design.augmentation and graph_ok:
         from designer.training.model import augmentation_problems
 
         analysis.problems += augmentation_problems(design)

@@ -124,7 +124,7 @@ def test_a_training_process_does_not_rerun_the_streamlit_page(tmp_path):
     marker = tmp_path / "ran"
     page = tmp_path / "page.py"
     page.write_text(f"import pathlib\npathlib.Path({str(marker)!r}).write_text(__name__)\n")
-    AppTest.from_file(str(page)).run()
+    AppTest.from_file(str(page), default_timeout=120).run()
     assert marker.read_text() == "__main__"
     marker.unlink()
     child = TrainingProcess(target=time.sleep, args=(0,))

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from designer.spec import MAX_FILE_BYTES, Design, DesignFileError
+from ui import state
 
 MAX_KERAS_BYTES = 300 * 1024 * 1024
 
@@ -28,9 +29,10 @@ def open_design(name: str, data: bytes, weights_to: Path | None = None) -> tuple
                 f"{name} is larger than {MAX_FILE_BYTES // 2**20} MB: not a design file"
             )
         try:
-            return Design.from_json(data), []
+            design = Design.from_json(data)
         except DesignFileError as exc:
             raise ValueError(f"{name}: {exc}") from None
+        return design, _forget_foreign_upload(design)
     if lower.endswith(".keras"):
         if len(data) > MAX_KERAS_BYTES:
             raise ValueError(f"{name} is larger than {MAX_KERAS_BYTES // 2**20} MB")
@@ -40,6 +42,22 @@ def open_design(name: str, data: bytes, weights_to: Path | None = None) -> tuple
             )
         return _import_keras(name, data, weights_to)
     raise ValueError(f"cannot open {name}: choose a design (.json) or a Keras model (.keras)")
+
+
+def _forget_foreign_upload(design: Design) -> list[str]:
+    """A design from someone else may name any file of the server as its data (``data.path``):
+    the app reads uploads only from this session's own upload folder (see SECURITY.md)."""
+    path = design.data.path
+    if not path:
+        return []
+    own = state.uploads_dir().resolve()
+    if Path(path).resolve().is_relative_to(own):
+        return []
+    design.data.path = None
+    if design.data.dataset in (None, "upload"):
+        design.data.dataset = None
+    return [f"the design's data file {Path(path).name!r} is not one of your uploads here: "
+            "choose the data again on the Data page"]  # fmt: skip
 
 
 def _import_keras(name: str, data: bytes, weights_to: Path | None) -> tuple[Design, list[str]]:
