@@ -28,6 +28,8 @@ case "$what" in
       echo "Installing Debian's chromium for the browser tests..."
       (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || echo "could not install chromium: browser tests will be skipped"
     fi
+    # Two workers (one per core), whole files per worker so module fixtures are built once.
+    if [ $# -eq 0 ]; then set -- -n 2 --dist loadfile; fi
     exec "$venv/bin/python" -m pytest "$@"
     ;;
   *)
