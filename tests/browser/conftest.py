@@ -1,0 +1,247 @@
+"""Browser-test fixtures: the app served by a real Streamlit server, driven in Debian's Chromium.
+
+Never ``playwright install``: that downloads a browser, which this network refuses. We drive the
+system's /usr/bin/chromium; without it (or without playwright) the browser tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "assets" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 1500}
+APP = "[data-testid='stApp']"
+_server_log: list[Path] = []  # the running server's log, quoted when a page shows an exception
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start ``streamlit run app.py`` on a free port with a throw-away workspace."""
+    if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    port = _free_port()
+    home = tmp_path_factory.mktemp("workspace")
+    env = dict(os.environ, KERAS_DESIGNER_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("KERAS_DESIGNER_RUNS", None)  # runs go to the throw-away workspace
+    env.pop("KERAS_DESIGNER_PREWARM", None)  # warm Keras and a training process, as in real use
+    log = open(home / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: the training processes go with it
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        _stop_group(server, signal.SIGKILL)
+        pytest.fail("the Streamlit server did not start:\n" + (home / "server.log").read_text())
+    _server_log.append(home / "server.log")
+    yield url
+    _server_log.clear()
+    _stop_group(server, signal.SIGTERM)
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        _stop_group(server, signal.SIGKILL)
+        server.wait(timeout=10)
+    log.close()
+
+
+def _stop_group(server: subprocess.Popen, sig: int) -> None:
+    """Signal the server's process group (it and the training processes it spawned)."""
+    try:
+        os.killpg(server.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(request, browser, app_url, tmp_path_factory):
+    """A fresh browser context (a new Streamlit session); a screenshot of it when the test fails."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    yield pg
+    rep = getattr(request.node, "rep_call", None)
+    if rep is not None and rep.failed:
+        shot = tmp_path_factory.getbasetemp() / f"failed-{request.node.name}.png"
+        try:
+            pg.screenshot(path=str(shot))
+            print(f"\nscreenshot of the failure: {shot}\n--- server log ---\n{server_log_tail()}")
+        except Exception as exc:  # noqa: BLE001 - the report matters more than the picture
+            print(f"no failure screenshot: {exc}")
+    context.close()
+
+
+def server_log_tail(lines: int = 40) -> str:
+    if not _server_log or not _server_log[0].is_file():
+        return "(no server log)"
+    return "\n".join(_server_log[0].read_text(errors="replace").splitlines()[-lines:])
+
+
+def assert_no_exception(pg) -> None:
+    """Fail on any Streamlit exception element (a traceback on the page).
+
+    The app sets ``client.showErrorDetails = "none"``, so the page only says that an error
+    happened: the traceback is in the server log, quoted here.
+    """
+    found = pg.locator("[data-testid='stException']")
+    if found.count():
+        text = found.first.inner_text()
+        raise AssertionError(
+            f"Streamlit exception on {pg.url}:\n{text}\n--- server log ---\n{server_log_tail()}"
+        )
+
+
+def wait_idle(pg, timeout: float = 90, quiet: float = 0.6) -> None:
+    """Wait until the script has stopped running and stayed stopped for ``quiet`` seconds.
+
+    Streamlit marks the app root with ``data-test-script-state`` (``running``/``notRunning``);
+    a rerun that a click starts may begin a moment later, hence the quiet period. Pages with a
+    polling fragment (Train while a run is active) rerun every second: use expect() there.
+    """
+    deadline = time.time() + timeout
+    calm_since = None
+    app = pg.locator(APP)
+    app.wait_for(timeout=timeout * 1000)
+    while time.time() < deadline:
+        state = app.get_attribute("data-test-script-state")
+        if state == "notRunning":
+            calm_since = calm_since or time.time()
+            if time.time() - calm_since >= quiet:
+                return
+        else:
+            calm_since = None
+        time.sleep(0.1)
+    raise AssertionError(f"{pg.url}: the script was still running after {timeout:.0f} s")
+
+
+# Counts the script runs the page has seen start (a MutationObserver on the app root's state).
+_RUNS_JS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (app && window.__kdRuns === undefined) {
+    window.__kdRuns = 0;
+    new MutationObserver(() => {
+      if (app.getAttribute('data-test-script-state') === 'running') window.__kdRuns++;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  }
+  return window.__kdRuns || 0;
+}"""
+
+
+def after_rerun(pg, action, timeout: float = 90) -> None:
+    """Do ``action`` (a click, an Enter) and wait for the rerun it causes to start and finish.
+
+    wait_idle alone can return before a slow server has even begun the rerun; a person who
+    then changes the next field gets both changes handled in one run.
+    """
+    before = pg.evaluate(_RUNS_JS)
+    action()
+    pg.wait_for_function(f"() => ({_RUNS_JS})() > {before}", timeout=timeout * 1000)
+    wait_idle(pg, timeout)
+
+
+def open_page(pg, title: str, timeout: float = 90) -> None:
+    """Go to a page with the top navigation, as a person would, and wait for it."""
+    link = pg.locator("[data-testid='stTopNavLink']").filter(
+        has_text=re.compile(f"^{re.escape(title)}$")
+    )
+    after_rerun(pg, link.click, timeout)
+    assert_no_exception(pg)
+
+
+def screenshot(pg, name: str) -> Path:
+    """The viewport (1280×1500) as assets/screenshots/<name>.png, once nothing is faded.
+
+    During a rerun Streamlit fades the elements it has not redrawn yet (``data-stale``).
+    Then fails if the page shows an exception (after saving: the picture shows it).
+    """
+    try:
+        pg.wait_for_function(
+            "() => !document.querySelector('[data-stale=\"true\"]')", timeout=10_000
+        )
+    except Exception:  # noqa: BLE001 - a picture with a faded element beats no picture
+        pass
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=False)
+    assert_no_exception(pg)
+    return path
