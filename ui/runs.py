@@ -15,12 +15,9 @@ from ui import state
 
 
 def root() -> Path:
-    """Where this browser session's runs live: <$KERAS_DESIGNER_RUNS or workspace/runs>/<session>.
-
-    One folder per session: in a classroom, students sharing a server see only their own runs
-    (a refresh keeps the session id in the URL, so it finds them again)."""
+    """Where the app's runs live: $KERAS_DESIGNER_RUNS, else <workspace>/runs."""
     env = os.environ.get("KERAS_DESIGNER_RUNS")
-    return (Path(env) if env else state.workspace() / "runs") / state.session_id()
+    return Path(env) if env else state.workspace() / "runs"
 
 
 def run_path(run_id: str) -> Path:

@@ -15,6 +15,7 @@ import time
 import warnings
 
 from conftest import VIEWPORT, after_rerun, assert_no_exception, open_page, screenshot, wait_idle
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 AGRAPH = "iframe[title='streamlit_agraph.agraph']"
@@ -138,11 +139,22 @@ def wait_points(pg, key: str, at_least: int = 1, timeout: float = 60) -> int:
 
 
 def set_number(pg, key: str, value: int) -> None:
-    """Type a number and press Enter; wait for that rerun before anything else happens."""
+    """Type a number and press Enter; wait for that rerun before anything else happens.
+
+    On a busy machine a late redraw can reset what was typed (then Enter changes nothing and
+    no rerun comes): type it again.
+    """
     field = pg.locator(f".st-key-{key} input")
-    field.fill(str(value))
-    after_rerun(pg, lambda: field.press("Enter"))
-    expect(field).to_have_value(str(value))
+    for _ in range(3):
+        field.fill(str(value))
+        try:
+            after_rerun(pg, lambda: field.press("Enter"), start_timeout=15)
+        except PlaywrightTimeoutError:
+            step(f"{key}: no rerun after Enter (the field shows {field.input_value()}): again")
+            continue
+        if field.input_value() == str(value):
+            return
+    raise AssertionError(f"{key}: could not set {value}; the field shows {field.input_value()}")
 
 
 def start_training(pg, epochs: int, batch_size: int | None = None) -> None:
@@ -303,6 +315,7 @@ def test_second_browser_has_its_own_session(page, browser, app_url):
         assert re.search(r"session=(\w+)", pg2.url).group(1) != first
         open_page(pg2, "Design", 180)
         step("second browser: design")
+        expect(pg2.locator(".st-key-c-name input")).to_be_visible(timeout=60_000)
         expect(pg2.locator(".st-key-c-name input")).not_to_have_value(secret)
         assert secret not in pg2.locator(".kd-status").inner_text()
         assert secret not in pg2.content()
