@@ -282,6 +282,9 @@ def analyze(design: Design) -> Analysis:
         shape, dtype, params, trainable, error, warning, fix = _evaluate(node, inputs)
         report.output_shape, report.dtype = shape, dtype
         report.params, report.trainable_params = params, trainable
+        # Cached results are shared by nodes with equal type, params and inputs: the fix must
+        # name this node, not the one the result was first computed for.
+        fix = {**fix, "before": node.id} if fix else None
         report.error, report.warning, report.fix = error, warning, fix
         if error:
             problems.append((node_id, error))
