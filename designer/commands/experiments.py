@@ -76,7 +76,6 @@ def cmd_ensemble(args) -> int:
 def _checked(args):
     """The design with --dataset checked; raises CommandError (exit 2) for bad input."""
     from designer.commands.core import load_design
-    from designer.data import DataError, get_info
 
     for flag in ("epochs", "limit", "jobs"):
         value = getattr(args, flag, None)
@@ -86,14 +85,9 @@ def _checked(args):
     for name in ("sweep.json", "bag.json"):
         if Path(args.out, name).exists():
             raise CommandError(f"{args.out} already holds a {name[:-5]}: choose another --out")
-    dataset = args.dataset or design.data.dataset
-    if not dataset:
-        raise CommandError("the design names no data set: give --dataset ID (see `datasets`)")
-    if dataset != "upload":
-        try:
-            get_info(dataset)
-        except DataError as exc:
-            raise CommandError(str(exc)) from None
+    from designer.commands.train import check_dataset
+
+    check_dataset(args.dataset or design.data.dataset)
     return design
 
 

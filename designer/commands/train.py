@@ -97,7 +97,6 @@ def cmd_train(args) -> int:
 
 def _design_and_data(args):
     from designer.commands.core import load_design
-    from designer.data import DataError, get_info
     from designer.spec import DataSpec
 
     design = load_design(args.design)
@@ -116,7 +115,14 @@ def _design_and_data(args):
         return design, data
     if args.target:
         raise CommandError("--target goes with --data FILE.csv")
-    dataset = args.dataset or base.dataset
+    check_dataset(args.dataset or base.dataset)
+    return design, (args.dataset if args.dataset else None)
+
+
+def check_dataset(dataset: str | None) -> str:
+    """The data set a command trains on, or one clear line (exit 2) when there is none."""
+    from designer.data import DataError, get_info
+
     if not dataset:
         raise CommandError("the design names no data set: give --dataset ID (see `datasets`)")
     if dataset != "upload":
@@ -124,7 +130,7 @@ def _design_and_data(args):
             get_info(dataset)
         except DataError as exc:
             raise CommandError(str(exc)) from None
-    return design, (dataset if args.dataset else None)
+    return dataset
 
 
 def _follow(job) -> bool:
