@@ -10,7 +10,7 @@ from typing import Any
 
 from designer import catalog
 from designer.editing import EditError, _index, default_params
-from designer.spec import Design, Node
+from designer.spec import Design, Node, field_problem
 
 
 def add_augmentation(design: Design, layer_type: str) -> Design:
@@ -78,9 +78,9 @@ def set_section(design: Design, section: str, name: str, value: Any) -> Design:
     obj = getattr(d, section)
     if not hasattr(obj, name):
         raise EditError(f"unknown {section} setting {name!r}")
-    current = getattr(obj, name)
-    if isinstance(current, bool) and not isinstance(value, bool):
-        raise EditError(f"{name}: must be true or false")
+    problem = field_problem(type(obj), section, name, value)
+    if problem:
+        raise EditError(problem)
     setattr(obj, name, value)
     return d
 

@@ -300,32 +300,39 @@ def _section(cls: type, raw: dict, key: str) -> Any:
     if unknown:
         raise DesignFileError(f"not a design: unknown field(s) in '{key}': {', '.join(unknown)}")
     obj = cls(**value)
-    # Type checks against the field annotations: a wrong type here would otherwise surface as
-    # a traceback much later (in training, in generated code).
-    for name, f in known.items():
-        got = getattr(obj, name)
-        wanted = str(f.type)
-        if got is None:
-            if "None" not in wanted:
-                raise DesignFileError(f"not a design: '{key}.{name}' must not be null")
-            continue
-        if wanted.startswith("bool"):
-            ok = isinstance(got, bool)
-        elif wanted.startswith("int"):
-            ok = isinstance(got, int) and not isinstance(got, bool)
-        elif wanted.startswith("float"):
-            ok = isinstance(got, (int, float)) and not isinstance(got, bool) and math.isfinite(got)
-        elif wanted.startswith("str"):
-            ok = isinstance(got, str) and len(got) <= 10_000
-        elif wanted.startswith("list"):
-            ok = isinstance(got, list) and all(isinstance(v, str) for v in got)
-        elif wanted.startswith("dict"):
-            ok = isinstance(got, dict)
-        else:
-            ok = True
-        if not ok:
-            kind = wanted.split(" |")[0].split("[")[0]
-            what = {"bool": "true or false", "int": "a whole number", "float": "a finite number",
-                    "str": "a string", "list": "a list of strings", "dict": "an object"}.get(kind, kind)  # fmt: skip
-            raise DesignFileError(f"not a design: '{key}.{name}' must be {what}")
+    for name in known:
+        problem = field_problem(cls, key, name, getattr(obj, name))
+        if problem:
+            raise DesignFileError(f"not a design: {problem}")
     return obj
+
+
+def field_problem(cls: type, section: str, name: str, got: Any) -> str | None:
+    """Why ``got`` cannot be field ``name`` of the section dataclass ``cls`` (None when it can).
+
+    Checked against the field annotations, on load and on every edit: a wrong type here would
+    otherwise surface as a traceback much later (in training, in generated code).
+    """
+    wanted = str(cls.__dataclass_fields__[name].type)
+    if got is None:
+        return None if "None" in wanted else f"'{section}.{name}' must not be null"
+    if wanted.startswith("bool"):
+        ok = isinstance(got, bool)
+    elif wanted.startswith("int"):
+        ok = isinstance(got, int) and not isinstance(got, bool)
+    elif wanted.startswith("float"):
+        ok = isinstance(got, (int, float)) and not isinstance(got, bool) and math.isfinite(got)
+    elif wanted.startswith("str"):
+        ok = isinstance(got, str) and len(got) <= 10_000
+    elif wanted.startswith("list"):
+        ok = isinstance(got, list) and all(isinstance(v, str) for v in got)
+    elif wanted.startswith("dict"):
+        ok = isinstance(got, dict)
+    else:
+        ok = True
+    if ok:
+        return None
+    kind = wanted.split(" |")[0].split("[")[0]
+    what = {"bool": "true or false", "int": "a whole number", "float": "a finite number",
+            "str": "a string", "list": "a list of strings", "dict": "an object"}.get(kind, kind)  # fmt: skip
+    return f"'{section}.{name}' must be {what}"

@@ -1,9 +1,12 @@
 """The Data page through AppTest: built-in sets, the fit button, uploads, augmentation."""
 
+import json
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from designer.spec import Design
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 120
@@ -46,6 +49,21 @@ def test_the_split_sliders_change_the_design(app):
     app.slider(key="d:validation_split").set_value(0.3).run()
     assert app.session_state["design"].data.validation_split == pytest.approx(0.3)
     assert metrics(app)["Validation"] == f"{round(1797 * 0.3):,}"
+
+
+def test_two_fields_changed_in_one_run_both_stick_and_survive_a_refresh(app, tmp_path):
+    # A person types in one field and then another before the page re-runs: both callbacks
+    # run in one go, and neither may see the other's widget emptied.
+    app.slider(key="d:test_split").set_value(0.3)
+    app.number_input(key="d:seed").set_value(7)
+    app.run()
+    assert not app.exception
+    d = app.session_state["design"]
+    assert (d.data.test_split, d.data.seed) == (pytest.approx(0.3), 7)
+    sid = app.session_state["session_id"]
+    saved = json.loads((tmp_path / "sessions" / f"{sid}.json").read_text())
+    reopened = Design.from_dict(saved["design"])
+    assert (reopened.data.test_split, reopened.data.seed) == (pytest.approx(0.3), 7)
 
 
 def test_a_csv_upload_asks_for_its_target_then_previews(app):

@@ -66,6 +66,17 @@ def test_an_idle_train_page_invites_to_start(app):
 
 
 # ---- the whole flow ---------------------------------------------------------------------------
+def test_two_settings_changed_in_one_run_both_stick(app):
+    app.switch_page("pages/train.py").run()
+    app.number_input(key="t:epochs").set_value(3)
+    app.number_input(key="t:batch_size").set_value(8)
+    app.run()
+    assert not app.exception
+    training = app.session_state["design"].training
+    assert (training.epochs, training.batch_size) == (3, 8)
+    assert app.number_input(key="t:epochs").value == 3
+
+
 def test_template_to_trained_model_to_confusion_matrix(app):
     from designer.training import default_registry
 

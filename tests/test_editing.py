@@ -243,6 +243,12 @@ def test_section_settings_and_name():
         sections.set_section(d, "training", "early_stopping", 1)
     with pytest.raises(EditError):
         sections.set_section(d, "training", "nope", 1)
+    # Whatever an edit accepts must load again from the saved file.
+    for section, name, bad in [("training", "epochs", None), ("training", "batch_size", "8"),
+                               ("data", "test_split", float("nan")), ("data", "seed", 1.5)]:  # fmt: skip
+        with pytest.raises(EditError, match=f"{section}.{name}"):
+            sections.set_section(d, section, name, bad)
+    assert sections.set_section(d, "data", "target", None).data.target is None
     assert sections.set_name(d, "  mine ").name == "mine"
     with pytest.raises(EditError):
         sections.set_name(d, " ")

@@ -148,7 +148,9 @@ def param_input(
 
 
 def _on_change(p: ParamSpec, key: str, commit: Commit) -> None:
-    raw = st.session_state.get(key)
+    if key not in st.session_state:  # the widget's value is gone: there is nothing to apply
+        return
+    raw = st.session_state[key]
     try:
         if p.kind == "bool":
             value = raw
@@ -187,6 +189,8 @@ def params_form(specs: tuple[ParamSpec, ...], values: dict[str, Any], key_prefix
 
 def guarded(key: str, commit: Callable[..., None], *args: Any) -> None:
     """A callback for a plain widget: ``commit(*args, value)``, errors shown under ``key``."""
+    if key not in st.session_state:
+        return
     try:
         commit(*args, st.session_state.get(key))
     except EditError as exc:

@@ -36,6 +36,7 @@ SUMMARY = (
 FIELD_ERRORS = "field_errors"  # widget key -> message shown under that widget
 FLASH = "flash"  # [(kind, message)] shown once at the top of the next run
 CANVAS_CLICK = "canvas_last_click"  # the canvas's last reported click (it repeats it every run)
+MIRRORS_STALE = "mirrors_stale"  # the design changed: mirrored widgets re-read it next run
 
 # Widgets that mirror a value of the design use these key prefixes. When the design changes
 # from elsewhere (undo, a template, a file) their stored values are dropped so they re-read it.
@@ -80,6 +81,8 @@ def ensure() -> None:
         ss[FLASH] = []
         if not saved:
             save()
+    if ss.pop(MIRRORS_STALE, False):
+        reset_mirrors()
     # Page switches drop the query string: put the id back so a refresh finds this session.
     if st.query_params.get(QUERY_KEY) != ss[SESSION_ID]:
         st.query_params[QUERY_KEY] = ss[SESSION_ID]
@@ -118,6 +121,11 @@ def save() -> None:
     }
     path = _session_file(ss[SESSION_ID])
     try:
+        Design.from_dict(payload["design"])  # never replace a good file with one that won't load
+    except DesignFileError as exc:
+        flash("error", f"This change was not saved: {exc}")
+        return
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
@@ -152,7 +160,11 @@ def commit(new: Design, *, select: str | None = None, record: bool = True) -> No
         ss[SELECTED] = select
     if ss.get(SELECTED) not in new.node_ids():
         ss[SELECTED] = _default_selection(new)
-    reset_mirrors()
+    # The mirrored widgets re-read the design at the start of the next run, not now: several
+    # widgets can change in one run, and their callbacks run one after another before the page.
+    # Dropping their keys here would hand the next callback an empty value (and lose the edit).
+    ss[MIRRORS_STALE] = True
+    ss[FIELD_ERRORS] = {}
     save()
 
 
