@@ -30,9 +30,11 @@ def run_dirs() -> dict[str, Path]:
         return {}
     out: dict[str, Path] = {}
     for p in sorted(root.iterdir(), key=lambda q: q.stat().st_mtime, reverse=True):
-        if p.is_dir() and rundir.is_run_dir(p):
+        if not p.is_dir() or not runs.mine(p):
+            continue
+        if rundir.is_run_dir(p):
             out[p.name] = p
-        elif p.is_dir() and ((p / sweep.SWEEP_FILE).is_file() or (p / ensemble.BAG_FILE).is_file()):  # fmt: skip
+        elif (p / sweep.SWEEP_FILE).is_file() or (p / ensemble.BAG_FILE).is_file():
             out |= {f"{p.name}/{q.name}": q for q in sorted(p.iterdir()) if q.is_dir() and rundir.is_run_dir(q)}  # fmt: skip
     return out
 
@@ -40,7 +42,9 @@ def run_dirs() -> dict[str, Path]:
 def new_dir(name: str) -> Path:
     from designer.training import rundir
 
-    return rundir.new_run_dir(runs.root(), name)
+    path = rundir.new_run_dir(runs.root(), name)
+    runs.claim(path)
+    return path
 
 
 def registry():
@@ -99,13 +103,18 @@ def draw_diff(graph: dict) -> None:
 
 
 available = run_dirs()
-tab_compare, tab_ensemble, tab_sweep = st.tabs(["⚖️ Compare", "🤝 Ensemble", "🧪 Sweep"])
+tab_compare, tab_ensemble, tab_sweep = st.tabs(["Compare runs", "Ensemble", "Sweep"])
 
 # ---- compare -----------------------------------------------------------------------------------
 with tab_compare:
     picked = st.multiselect("Runs to compare", list(available), key="xp_compare_runs",
                             help="Two or more runs; the first is the reference for the diff")  # fmt: skip
-    if len(picked) < 2:
+    if len(available) < 2:
+        st.info(f"You have {len(available) or 'no'} run{'' if len(available) == 1 else 's'} so far. Train the "
+                "design again with other settings (more epochs, another optimizer, one more layer) and "
+                "compare the runs here: curves on one chart, metrics and settings in one table, and a "
+                "picture of what changed in the architecture.")  # fmt: skip
+    elif len(picked) < 2:
         st.info("Pick two or more runs to see their curves, metrics, settings and architectures side by side.")  # fmt: skip
     else:
         try:
@@ -126,7 +135,7 @@ with tab_compare:
             d = compare.diff_designs(a, b)
             st.code("\n".join(compare.diff_lines(d)), language=None)
             if not d.identical:
-                st.caption("🟩 added · 🟥 removed · 🟧 changed · ⬜ unchanged; dashed edges were removed")  # fmt: skip
+                st.caption(":green[■] added · :red[■] removed · :orange[■] changed · :gray[■] unchanged; dashed edges were removed")  # fmt: skip
                 draw_diff(compare.diff_graph(a, b, d))
 
 # ---- ensemble ----------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def page(tmp_path, monkeypatch):
 def test_empty_workspace_shows_what_to_do(page):
     page.run()
     assert not page.exception
-    assert "Pick two or more runs" in page.info[0].value
+    assert "no runs so far" in page.info[0].value and "compare the runs here" in page.info[0].value
     assert page.button(key="xp_ens_go").disabled
 
 

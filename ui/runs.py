@@ -84,12 +84,31 @@ def brief(run_id: str) -> dict[str, Any] | None:
     return {"status": snap.get("status"), "progress": progress}
 
 
+def mine(path: Path) -> bool:
+    """Does this session see the run (or sweep, or bag) at ``path``?
+
+    Sessions don't see each other's runs; runs without an owner (started with the command
+    line, or by an older version) are everyone's.
+    """
+    from designer.training import rundir
+
+    owner = rundir.read_owner(path)
+    return owner is None or owner == state.session_id()
+
+
+def claim(path: Path) -> None:
+    """Make a folder this session creates (a sweep, a bag) its own."""
+    from designer.training import rundir
+
+    rundir.write_owner(path, state.session_id())
+
+
 def all_runs() -> list[Any]:
-    """Every run (``RunInfo``), newest first."""
+    """This session's runs (``RunInfo``), newest first."""
     try:
         from designer.training import list_runs
 
-        return list(reversed(list_runs(root())))
+        return [r for r in reversed(list_runs(root())) if mine(r.path)]
     except Exception:  # noqa: BLE001
         return []
 
@@ -108,7 +127,7 @@ def start(design, epochs: int) -> str:
     """Start training ``design``; returns the new run id (TrainingError with a reason)."""
     from designer.training import start_training
 
-    return start_training(design, root=root(), epochs=int(epochs)).run_id
+    return start_training(design, root=root(), epochs=int(epochs), owner=state.session_id()).run_id
 
 
 def stop(run_id: str) -> None:

@@ -251,11 +251,14 @@ def start_training(
     offline: bool = False,
     hooks: dict | None = None,
     registry: Registry | None = None,
+    owner: str | None = None,
 ) -> Job:
     """Start training ``design`` (a Design) in a new run directory; returns the queued job.
 
     ``data`` (a DataSpec or a data-set id) replaces the design's data section; ``run_dir``
     defaults to a fresh ``<root>/<design name>-<time>``; ``epochs`` to the design's.
+    ``owner`` (the app's session id) is written before anything else, so no other session
+    ever lists the run.
     """
     from designer.spec import DataSpec
 
@@ -274,6 +277,8 @@ def start_training(
         if path.is_dir() and rundir.is_run_dir(path):
             raise rundir.TrainingError(f"{path} already holds a run: resume it or choose another directory")  # fmt: skip
         path.mkdir(parents=True, exist_ok=True)
+    if owner:
+        rundir.write_owner(path, owner)
     epochs = int(epochs if epochs is not None else design.training.epochs)
     if epochs < 1:
         raise rundir.TrainingError(f"epochs must be at least 1, got {epochs}")

@@ -4,6 +4,7 @@ A run directory holds::
 
     design.json    the design as trained (its ``data`` section is the data actually used)
     run.json       how the run was started (limit, offline), for resuming it the same way
+    owner.txt      the app session that started it (optional; see write_owner)
     status.json    {"status", "pid", "pid_created", "started", "updated", "finished",
                     "epochs_done", "epochs", "model_epoch", "error", "problems"}:
                     rewritten at every transition and every epoch
@@ -36,6 +37,7 @@ from typing import Any
 
 DESIGN_FILE = "design.json"
 RUN_FILE = "run.json"
+OWNER_FILE = "owner.txt"  # the app session that started a run, sweep or bag (absent: everyone's)
 STATUS_FILE = "status.json"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
@@ -61,6 +63,18 @@ def runs_root(root: str | Path | None = None) -> Path:
 
 def now_iso() -> str:
     return _dt.datetime.now().isoformat(timespec="seconds")
+
+
+def write_owner(path: str | Path, owner: str) -> None:
+    """Mark a run (or a sweep or bag folder) as one app session's: other sessions don't list it."""
+    write_text_atomic(Path(path) / OWNER_FILE, owner)
+
+
+def read_owner(path: str | Path) -> str | None:
+    try:
+        return (Path(path) / OWNER_FILE).read_text(encoding="utf-8").strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def new_run_dir(root: str | Path | None, name: str) -> Path:
