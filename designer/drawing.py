@@ -108,18 +108,26 @@ def levels(design: Design) -> dict[str, int]:
     return depth
 
 
-def design_svg(design: Design, *, box_w: int = 140, box_h: int = 24, gap_y: int = 12) -> str:
-    """A small top-down drawing of the layer graph, for the template gallery (no Keras)."""
+def design_svg(design: Design, *, max_width: int = 250, box_h: int = 22, gap_y: int = 9) -> str:
+    """A small top-down drawing of the layer graph, for the template gallery (no Keras).
+
+    Drawn at its natural size, never scaled: the boxes narrow so the widest row fits in
+    ``max_width`` (a gallery card), and the height is ``svg_height()`` so a page can give
+    every card of a row the same room without cutting a graph off.
+    """
     depth = levels(design)
     rows: dict[int, list[str]] = {}
     for n in design.nodes:
         rows.setdefault(depth.get(n.id, 0), []).append(n.id)
     if not rows:
         return '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40"></svg>'
-    gap_x = 12
+    gap_x = 10
     widest = max(len(r) for r in rows.values())
-    width = widest * box_w + (widest - 1) * gap_x + 8 + 2 * 24  # room for skip connections
-    height = len(rows) * (box_h + gap_y) - gap_y + 8
+    skip_room = 2 * 24 if _has_skips(design, depth, rows) else 0  # curves go round the right
+    box_w = int(min(150, (max_width - 8 - skip_room - (widest - 1) * gap_x) / widest))
+    max_chars = max(6, int(box_w / 6.4))  # DejaVu Sans Mono at 10.5 px
+    width = widest * box_w + (widest - 1) * gap_x + 8 + skip_room
+    height = svg_height(design, box_h=box_h, gap_y=gap_y)
     pos: dict[str, tuple[float, float]] = {}
     for level, ids in rows.items():
         row_w = len(ids) * box_w + (len(ids) - 1) * gap_x
@@ -150,7 +158,7 @@ def design_svg(design: Design, *, box_w: int = 140, box_h: int = 24, gap_y: int 
         x, y = pos[n.id]
         fill, border = CATEGORY_COLOURS[category_of(n)]
         text = layer_caption(n)
-        text = text if len(text) <= 20 else text[:19] + "…"
+        text = text if len(text) <= max_chars else text[: max_chars - 1] + "…"
         out.append(
             f'<rect x="{x:.0f}" y="{y:.0f}" width="{box_w}" height="{box_h}" rx="5" '
             f'fill="{fill}" stroke="{border}" stroke-width="1.5"/>'
@@ -158,4 +166,103 @@ def design_svg(design: Design, *, box_w: int = 140, box_h: int = 24, gap_y: int 
             f'fill="#263238">{html.escape(text)}</text>'
         )
     out.append("</svg>")
+    return "".join(out)
+
+
+def svg_height(design: Design, *, box_h: int = 22, gap_y: int = 9) -> int:
+    """The height ``design_svg`` draws ``design`` at, in pixels."""
+    depth = levels(design)
+    n_rows = max(depth.values(), default=-1) + 1
+    return max(40, n_rows * (box_h + gap_y) - gap_y + 8)
+
+
+def _has_skips(design: Design, depth: dict[str, int], rows: dict[int, list[str]]) -> bool:
+    """Is there an edge that jumps rows between two centred boxes (drawn as a curve)?"""
+
+    def alone(node_id: str) -> bool:
+        return len(rows.get(depth.get(node_id, 0), [])) == 1
+
+    return any(depth.get(e.target, 0) - depth.get(e.source, 0) > 1 and alone(e.source) and alone(e.target)
+               for e in design.edges)  # fmt: skip
+
+
+# ---- data set thumbnails (the Data page's cards) ------------------------------------------------
+THUMB_W, THUMB_H = 220, 64
+
+
+def dataset_thumbnail_svg(x: Any, y: Any, kind: str, n_classes: int) -> str:
+    """A small picture of a data set: a few images, the 2-D points, or the label balance."""
+    import numpy as np
+
+    x, y = np.asarray(x), np.asarray(y)
+    head = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {THUMB_W} {THUMB_H}" '
+            f'width="{THUMB_W}" height="{THUMB_H}" style="max-width:100%;height:auto">')  # fmt: skip
+    if kind == "image" and x.ndim == 4 and len(x):
+        body = _image_strip(x[:3])
+    elif kind == "points2d" and x.ndim == 2 and x.shape[1] == 2 and len(x):
+        body = _scatter(x[:240], y[:240])
+    elif len(y):
+        body = _bars(y, n_classes)
+    else:
+        body = ""
+    return head + body + "</svg>"
+
+
+def _image_strip(images: Any) -> str:
+    """Up to three samples as embedded PNGs, square, side by side."""
+    import base64
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    side, gap = THUMB_H, 8
+    x0 = (THUMB_W - len(images) * side - (len(images) - 1) * gap) / 2
+    out = []
+    for i, img in enumerate(images):
+        a = np.asarray(img, dtype="float32")
+        lo, hi = float(a.min()), float(a.max())
+        a = ((a - lo) / (hi - lo or 1.0) * 255).astype("uint8")
+        a = a[..., 0] if a.shape[-1] == 1 else a
+        buf = io.BytesIO()
+        Image.fromarray(a).save(buf, format="PNG")
+        uri = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        out.append(f'<image x="{x0 + i * (side + gap):.0f}" y="0" width="{side}" height="{side}" '
+                   f'href="{uri}" style="image-rendering:pixelated"/>')  # fmt: skip
+    return "".join(out)
+
+
+def _scatter(points: Any, labels: Any) -> str:
+    import numpy as np
+
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    unit = (points - lo) / span
+    out = []
+    for (u, v), label in zip(unit, labels):
+        colour = CLASS_COLOURS[int(label) % len(CLASS_COLOURS)]
+        out.append(f'<circle cx="{20 + u * (THUMB_W - 40):.1f}" cy="{4 + (1 - v) * (THUMB_H - 8):.1f}" '
+                   f'r="2" fill="{colour}" fill-opacity="0.8"/>')  # fmt: skip
+    return "".join(out)
+
+
+def _bars(y: Any, n_classes: int) -> str:
+    """Samples per class, or a histogram of the target for regression."""
+    import numpy as np
+
+    y = np.asarray(y).ravel()
+    if n_classes:
+        counts = np.bincount(y.astype("int64"), minlength=n_classes)[:12]
+    else:
+        counts, _ = np.histogram(y.astype("float64"), bins=12)
+    n = len(counts)
+    bar_w = min(18.0, (THUMB_W - 40) / n - 4)
+    x0 = (THUMB_W - n * (bar_w + 4) + 4) / 2
+    top = max(int(counts.max()), 1)
+    out = []
+    for i, c in enumerate(counts):
+        h = max(2.0, (THUMB_H - 6) * c / top)
+        colour = CLASS_COLOURS[i % len(CLASS_COLOURS)] if n_classes else "#1E88E5"
+        out.append(f'<rect x="{x0 + i * (bar_w + 4):.1f}" y="{THUMB_H - h:.1f}" width="{bar_w:.1f}" '
+                   f'height="{h:.1f}" rx="2" fill="{colour}" fill-opacity="0.85"/>')  # fmt: skip
     return "".join(out)

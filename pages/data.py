@@ -12,10 +12,6 @@ ss = st.session_state
 infos = {i.id: i for i in list_datasets()}
 
 
-def choose_dataset() -> None:
-    forms.guarded("d:dataset", editor.set_section, "data", "dataset")
-
-
 def on_upload() -> None:
     upload = ss.get("data_upload")
     if upload is None:
@@ -37,24 +33,27 @@ def fit_design(info) -> None:
     state.flash("success", "The Input shape and the output layer now match the data set.")
 
 
+def choose_dataset(dataset_id: str) -> None:
+    editor.set_section("data", "dataset", dataset_id)
+
+
+def upload_tab() -> None:
+    st.file_uploader("A CSV (one row per sample, a target column), a ZIP of images (one folder per "
+                     "class) or an NPZ (arrays x and y)", type=["csv", "zip", "npz"], key="data_upload",
+                     on_change=on_upload)  # fmt: skip
+
+
 st.title("Data")
+dataview.dataset_cards(list(infos.values()), d.data.dataset, choose_dataset, upload_tab)
+st.divider()
 left, right = st.columns([1, 2], gap="large")
 
 with left:
-    options = [*infos, "upload"]
-    ss.setdefault("d:dataset", d.data.dataset if d.data.dataset in options else options[0])
-    st.selectbox(
-        "Data set", options, key="d:dataset", on_change=choose_dataset,
-        format_func=lambda i: "Upload my own file…" if i == "upload" else f"{infos[i].name} · {infos[i].kind}",
-    )  # fmt: skip
-    forms.show_error("d:dataset")
     dataset = d.data.dataset
     info = None
     if dataset == "upload":
-        st.file_uploader("CSV, ZIP of images (one folder per class) or NPZ (arrays x, y)",
-                         type=["csv", "zip", "npz"], key="data_upload", on_change=on_upload)  # fmt: skip
         if d.data.path:
-            st.caption(f"Using **{d.data.path.rsplit('/', 1)[-1]}**")
+            st.markdown(f"**Your upload:** {d.data.path.rsplit('/', 1)[-1]}")
             if d.data.path.lower().endswith(".csv"):
                 try:
                     columns = csv_columns(d.data.path)
@@ -66,6 +65,8 @@ with left:
                     st.selectbox("Target column (what to predict)", columns, key="d:target", index=None,
                                  placeholder="choose a column",
                                  on_change=lambda: forms.guarded("d:target", editor.set_section, "data", "target"))  # fmt: skip
+        else:
+            st.caption("Upload a file in the **Upload my own** tab above.")
     elif dataset in infos:
         info = get_info(dataset)
         with st.container(border=True):

@@ -4,6 +4,7 @@ import streamlit as st
 
 from designer import drawing, templates
 from ui import files, runs, state
+from ui.status import runs_table
 
 
 @st.cache_data(show_spinner=False)
@@ -57,7 +58,10 @@ COLUMNS = 4
 ids = list(templates.TEMPLATES)
 for row in range(0, len(ids), COLUMNS):
     cols = st.columns(COLUMNS)
-    for col, template_id in zip(cols, ids[row : row + COLUMNS]):
+    row_ids = ids[row : row + COLUMNS]
+    # Every card of a row gets the room of its tallest graph: whole pictures, aligned buttons.
+    picture_h = max(drawing.svg_height(templates.get(i)) for i in row_ids)
+    for col, template_id in zip(cols, row_ids):
         t = templates.TEMPLATES[template_id]
         with col.container(border=True):
             st.markdown(f"**{t.title}**")
@@ -67,7 +71,7 @@ for row in range(0, len(ids), COLUMNS):
                 unsafe_allow_html=True,
             )
             st.markdown(
-                f"<div style='height:230px;overflow-y:auto;display:flex;justify-content:center;align-items:flex-start'>"
+                f"<div style='height:{picture_h}px;display:flex;justify-content:center;align-items:flex-start'>"
                 f"{template_picture(template_id)}</div>",
                 unsafe_allow_html=True,
             )
@@ -80,21 +84,6 @@ for row in range(0, len(ids), COLUMNS):
 st.subheader("Recent runs")
 recent = runs.recent()
 if recent:
-    st.dataframe(
-        [
-            {
-                "run": r.id,
-                "design": r.name,
-                "status": r.status,
-                "epochs": r.epochs,
-                "best": r.best_text,
-                "started": r.started,
-            }
-            for r in recent
-        ],  # fmt: skip
-        hide_index=True,
-        width="stretch",
-        key="home_runs",
-    )
+    runs_table(recent, key="home_runs")
 else:
     st.caption("No runs yet: they appear here once you train a model.")

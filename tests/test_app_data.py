@@ -35,8 +35,13 @@ def test_digits_preview_shows_split_samples_and_balance(app):
 
 
 def test_choosing_the_moons_and_fitting_the_design(app):
-    app.selectbox(key="d:dataset").set_value("moons").run()
+    from designer.data import list_datasets
+
+    assert {f"ds_{i.id}" for i in list_datasets()} <= {b.key for b in app.button}  # every card
+    app.button(key="ds_moons").click().run()
     assert app.session_state["design"].data.dataset == "moons"
+    assert "In use" in app.button(key="ds_moons").label
+    assert app.button(key="ds_digits").label == "Use"
     assert metrics(app)["Input shape"] == "(2,)"
     app.button(key="fit_design").click().run()
     d = app.session_state["design"]
@@ -67,7 +72,6 @@ def test_two_fields_changed_in_one_run_both_stick_and_survive_a_refresh(app, tmp
 
 
 def test_a_csv_upload_asks_for_its_target_then_previews(app):
-    app.selectbox(key="d:dataset").set_value("upload").run()
     rows = "".join(f"{i},{i % 7 * 1.5},{'yes' if i % 2 else 'no'}\n" for i in range(80))
     app.file_uploader(key="data_upload").upload("my data.csv", ("a,b,label\n" + rows).encode(), "text/csv").run()  # fmt: skip
     assert not app.exception
@@ -81,7 +85,6 @@ def test_a_csv_upload_asks_for_its_target_then_previews(app):
 
 
 def test_a_broken_upload_is_a_message(app):
-    app.selectbox(key="d:dataset").set_value("upload").run()
     app.file_uploader(key="data_upload").upload(
         "x.npz", b"not a zip", "application/octet-stream"
     ).run()

@@ -42,10 +42,36 @@ def test_layer_captions(node, caption):
     assert drawing.layer_caption(node) == caption
 
 
+def test_dataset_thumbnails_show_samples_points_or_balance():
+    rng = np.random.default_rng(0)
+    images = drawing.dataset_thumbnail_svg(rng.random((9, 8, 8, 1)), np.arange(9) % 3, "image", 3)
+    assert images.count("<image ") == 3 and "data:image/png;base64," in images
+    points = drawing.dataset_thumbnail_svg(
+        rng.normal(size=(50, 2)), np.arange(50) % 2, "points2d", 2
+    )
+    assert points.count("<circle ") == 50
+    balance = drawing.dataset_thumbnail_svg(
+        rng.normal(size=(30, 4)), np.arange(30) % 3, "tabular", 3
+    )
+    assert balance.count("<rect ") == 3
+    target = drawing.dataset_thumbnail_svg(
+        rng.normal(size=(30, 4)), rng.normal(size=30), "tabular", 0
+    )
+    assert target.count("<rect ") == 12  # a histogram of the regression target
+
+
 def test_curves_train_and_validation():
     fig = viz.curves_figure([("r", {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})], "loss")
     assert [t.name for t in fig.data] == ["train", "validation"]
     assert list(fig.data[1].y) == [1.1, 0.7] and list(fig.data[0].x) == [1, 2]
+
+
+def test_curves_axes_read_like_a_textbook():
+    short = viz.curves_figure([("r", {"accuracy": [0.91, 0.93, 0.95]})], "accuracy")
+    assert short.layout.xaxis.dtick == 1  # epochs 1, 2, 3: no 1.5
+    assert tuple(short.layout.yaxis.range) == (0, 1.02)  # accuracy on its whole scale
+    long = viz.curves_figure([("r", {"loss": [1.0 / (i + 1) for i in range(95)]})], "loss")
+    assert long.layout.xaxis.dtick == 10 and long.layout.yaxis.rangemode == "tozero"
 
 
 def test_curves_compare_runs_and_empty_history():

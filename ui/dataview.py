@@ -128,3 +128,75 @@ def augment_preview(aug: list[Node], images: np.ndarray, seed: int = 0, variants
             batch = layer(batch, training=True)
         out.append(np.asarray(batch))
     return np.concatenate(out, axis=0)
+
+
+# ---- the data set cards ---------------------------------------------------------------------------
+KIND_TABS = {"image": "Images", "tabular": "Tables", "points2d": "2-D points", "sequence": "Text"}
+UPLOAD_TAB = "Upload my own"
+
+
+@st.cache_data(show_spinner=False)
+def thumbnail(dataset_id: str) -> str | None:
+    """A small SVG of a few samples (None for sets that need a download, or fail to load)."""
+    from designer import drawing
+    from designer.data import is_available, load_dataset
+
+    if not is_available(dataset_id):
+        return None
+    try:
+        ds = load_dataset({"dataset": dataset_id}, limit=240)
+    except Exception:  # noqa: BLE001 - a card without a picture is still a card
+        return None
+    return drawing.dataset_thumbnail_svg(ds.x_train, ds.y_train, ds.info.kind, ds.info.num_classes)
+
+
+def card_facts(info) -> str:
+    """``1,797 samples · 8×8×1 · 10 classes``."""
+    shape = "×".join(str(s) for s in info.input_shape)
+    target = f"{info.num_classes} classes" if info.num_classes else "regression"
+    size = f"{info.n_samples:,} samples" if info.n_samples else "size unknown"
+    return f"{size} · {shape} · {target}"
+
+
+def dataset_cards(infos: list, current: str | None, choose, upload_tab) -> None:
+    """Built-in sets as cards, one tab per kind; ``choose(id)`` runs when a card is picked.
+
+    ``upload_tab()`` draws the last tab (the uploader). The tab of the set in use opens first.
+    """
+    from designer.data import is_available
+
+    groups: dict[str, list] = {}
+    for info in infos:
+        groups.setdefault(KIND_TABS.get(info.kind, "Other"), []).append(info)
+    labels = [*groups, UPLOAD_TAB]
+    by_id = {i.id: i for i in infos}
+    default = UPLOAD_TAB if current == "upload" else (
+        KIND_TABS.get(by_id[current].kind) if current in by_id else labels[0])  # fmt: skip
+    tabs = st.tabs(labels, default=default)
+    columns = 4
+    for tab, label in zip(tabs, labels):
+        with tab:
+            if label == UPLOAD_TAB:
+                upload_tab()
+                continue
+            group = groups[label]
+            for start in range(0, len(group), columns):
+                cols = st.columns(columns)
+                for col, info in zip(cols, group[start : start + columns]):
+                    with col.container(border=True):
+                        st.markdown(
+                            f"<div style='min-height:3.2em'><b>{info.name}</b><br>"
+                            f"<span style='font-size:0.8rem;opacity:0.7'>{card_facts(info)}</span></div>",
+                            unsafe_allow_html=True,
+                        )
+                        picture = thumbnail(info.id)
+                        st.markdown(
+                            f"<div style='height:64px;display:flex;align-items:center;justify-content:center;"
+                            f"font-size:0.8rem;opacity:0.7'>{picture or 'downloads once from the internet'}</div>",
+                            unsafe_allow_html=True,
+                        )
+                        in_use = info.id == current
+                        st.button("✓ In use" if in_use else "Use", key=f"ds_{info.id}", width="stretch",
+                                  type="primary" if in_use else "secondary",
+                                  on_click=None if in_use else choose, args=(info.id,),
+                                  help=None if is_available(info.id) else "Needs the internet once")  # fmt: skip
