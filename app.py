@@ -12,6 +12,8 @@ st.set_page_config(page_title="Keras Designer", page_icon="🧠", layout="wide")
 from ui import state, status, warmup  # noqa: E402 - set_page_config must come first
 
 state.ensure()
+# Streamlit leaves ~6rem above the page for a header; the navigation bar needs less than that.
+st.html("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}</style>")
 
 PAGES = [
     st.Page("pages/home.py", title="Home", default=True),

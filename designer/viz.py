@@ -7,6 +7,7 @@ importing this module stays cheap. Colours and captions shared with the graph dr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,11 @@ def _layout(fig, title: str, height: int = 340, **kw):
         **kw,
     )
     return fig
+
+
+# Metrics that live in [0, 1]: their charts show the whole range.
+BOUNDED_METRICS = frozenset({"accuracy", "binary_accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+                             "auc", "precision", "recall", "top_k_categorical_accuracy"})  # fmt: skip
 
 
 def metric_label(metric: str) -> str:
@@ -71,6 +77,13 @@ def curves_figure(runs: Sequence[tuple[str, dict[str, list[float]]]], metric: st
                 )
             )
     fig = _layout(fig, metric_label(metric), xaxis_title="epoch")
+    # Whole epochs only (Plotly would label 1.5 on a 3-epoch run), at most ~10 ticks.
+    longest = max((len(t.x) for t in fig.data), default=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(longest / 10)), rangemode="nonnegative")
+    if metric in BOUNDED_METRICS:  # a 0.93 → 0.95 climb must not look like 0 → 100 %
+        fig.update_yaxes(range=[0, 1.02])
+    else:
+        fig.update_yaxes(rangemode="tozero")
     if not fig.data:
         fig.add_annotation(text="no epochs yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")  # fmt: skip
     return fig

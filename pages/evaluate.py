@@ -5,7 +5,7 @@ import streamlit as st
 
 from designer import viz
 from designer.evaluate import predict
-from ui import evalview, runs, state, trainview
+from ui import evalview, forms, runs, state, trainview
 
 state.show_flash()
 ss = st.session_state
@@ -14,8 +14,7 @@ st.title("Evaluate")
 
 def page(ids: list[str]) -> None:
     current = state.run_id()
-    if ss.get("eval_run") not in ids:
-        ss["eval_run"] = current if current in ids else ids[0]
+    forms.follow("eval_run", ids, current)
     run_id = st.selectbox("Run", ids, key="eval_run", help="Runs that finished and were measured on their test set")  # fmt: skip
     metrics = evalview.metrics(run_id)
     trainview.headline({"run_id": run_id, "status": "finished", "metrics": metrics})
@@ -28,7 +27,7 @@ def page(ids: list[str]) -> None:
     kind = ev.dataset.info.kind if ev is not None else None
 
     if task == "classification":
-        left, right = st.columns([3, 2], gap="large")
+        left, right = st.columns([4, 3], gap="large")
         with left:
             normalize = st.toggle(
                 "Row-normalised (each true class sums to 1)", key="eval_normalize"
@@ -41,7 +40,7 @@ def page(ids: list[str]) -> None:
             )
         with right:
             st.markdown("**Per class**")
-            st.dataframe(evalview.per_class_table(metrics.get("per_class", [])), hide_index=True, key="per_class")  # fmt: skip
+            evalview.per_class_table(metrics.get("per_class", []), key="per_class")
             st.caption("Precision: of the predicted X, how many are X. Recall: of the real X, how many were found.")  # fmt: skip
             if ev is not None and ev.roc is not None:
                 st.plotly_chart(

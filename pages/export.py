@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import codeview, runs, state
+from ui import codeview, forms, runs, state
 
 state.show_flash()
 d = state.design()
@@ -42,12 +42,12 @@ c1, c2, c3, c4 = st.columns(4)
 with c1.container(border=True):
     st.markdown("**Python script**")
     st.caption("Builds, trains and evaluates the model with plain Keras.")
-    st.download_button("⬇ model.py", code or "", file_name=f"{stem}.py", mime="text/x-python",
+    st.download_button(f"⬇ {stem}.py", code or "", file_name=f"{stem}.py", mime="text/x-python",
                        key="dl_script", disabled=code is None, width="stretch")  # fmt: skip
 with c2.container(border=True):
     st.markdown("**Design file**")
     st.caption("Reopen it here (Home → Open) or with `keras-designer`.")
-    st.download_button("⬇ design.json", d.to_json() + "\n", file_name=f"{stem}.json",
+    st.download_button(f"⬇ {stem}.json", d.to_json() + "\n", file_name=f"{stem}.json",
                        mime="application/json", key="dl_design", width="stretch")  # fmt: skip
 with c3.container(border=True):
     st.markdown("**Keras model**")
@@ -56,19 +56,19 @@ with c3.container(border=True):
     pick = next((r.id for r in trained if r.id == current), trained[0].id if trained else None)
     if pick:
         st.caption(f"Trained weights from run `{pick}`.")
-        st.download_button("⬇ model.keras (trained)", (runs.run_path(pick) / "model.keras").read_bytes,
+        st.download_button(f"⬇ {stem}.keras (trained)", (runs.run_path(pick) / "model.keras").read_bytes,
                            file_name=f"{stem}.keras", key="dl_keras", width="stretch")  # fmt: skip
     else:
         st.caption("Not trained yet: the file holds freshly initialised weights.")
-        st.download_button("⬇ model.keras (untrained)", untrained_keras, file_name=f"{stem}.keras",
+        st.download_button(f"⬇ {stem}.keras (untrained)", untrained_keras, file_name=f"{stem}.keras",
                            key="dl_keras", disabled=code is None, width="stretch")  # fmt: skip
 with c4.container(border=True):
     st.markdown("**Run directory**")
     ids = [r.id for r in runs.all_runs()]
     if ids:
-        chosen = st.selectbox("Run", ids, index=ids.index(current) if current in ids else 0,
-                              key="export_run", label_visibility="collapsed")  # fmt: skip
-        st.download_button("⬇ run.zip", lambda: run_zip(chosen), file_name=f"{chosen}.zip",
+        forms.follow("export_run", ids, current)
+        chosen = st.selectbox("Run", ids, key="export_run", label_visibility="collapsed")
+        st.download_button(f"⬇ {chosen}.zip", lambda: run_zip(chosen), file_name=f"{chosen}.zip",
                            mime="application/zip", key="dl_run", width="stretch")  # fmt: skip
     else:
         st.caption("No runs yet.")

@@ -121,13 +121,9 @@ all_runs = runs.all_runs()
 if not all_runs:
     st.caption("Runs appear here once you start training.")
 else:
-    from ui.status import status_badge
+    from ui.status import runs_table
 
-    st.dataframe(
-        [{"run": r.id, "design": r.name, "status": status_badge(r.status), "epochs": r.epochs,
-          "best": r.best_text, "started": r.started} for r in all_runs],  # fmt: skip
-        hide_index=True, width="stretch", key="runs_table",
-    )  # fmt: skip
+    runs_table(all_runs, key="runs_table")
     ids = [r.id for r in all_runs]
     c1, c2 = st.columns([2, 1], gap="large")
     with c1:
@@ -138,9 +134,11 @@ else:
     with c2:
         resumable = [r.id for r in all_runs if r.status not in ("queued", "running", "paused") and runs.can_resume(r.id)]  # fmt: skip
         if resumable:
+            forms.follow("resume_run", resumable, rid)
             st.selectbox("Resume a run", resumable, key="resume_run")
             st.number_input("More epochs", 1, 10_000, value=5, step=1, key="resume_epochs")
             st.button("↻ Resume", key="resume", on_click=resume, disabled=active, width="stretch")
-        if rid and len(ids) > 1:
-            st.selectbox("Show run", ids, index=ids.index(rid) if rid in ids else 0, key="show_run",
+        if rid in ids and len(ids) > 1:
+            forms.follow("show_run", ids, rid)
+            st.selectbox("Show run", ids, key="show_run",
                          on_change=lambda: state.set_run_id(ss.get("show_run")))  # fmt: skip

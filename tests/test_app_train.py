@@ -130,7 +130,7 @@ def test_a_design_that_cannot_train_says_why(app):
 
     app.button(key="use_moons-mlp").click().run()  # two classes, 2-D points
     app.switch_page("pages/data.py").run()
-    app.selectbox(key="d:dataset").set_value("iris").run()  # 4 features, 3 classes: no fit
+    app.button(key="ds_iris").click().run()  # 4 features, 3 classes: no fit
     app.switch_page("pages/train.py").run()
     app.number_input(key="t:epochs").set_value(1).run()
     app.button(key="train_start").click().run()
@@ -160,6 +160,12 @@ def test_runs_are_listed_and_compared(app, tmp_path):
         rundir.write_history(path, rows)
         rundir.write_status(path, "finished", epochs=len(acc), epochs_done=len(acc))
         (path / "design.json").write_text(json.dumps({"name": name, "nodes": [], "edges": []}))
+    # A run another browser session started is not listed here (nor on Home, Evaluate...).
+    theirs = tmp_path / "runs" / "their-run"
+    theirs.mkdir()
+    rundir.write_status(theirs, "finished", epochs=1, epochs_done=1)
+    rundir.write_owner(theirs, "0123456789ab")
+    rundir.write_owner(tmp_path / "runs" / "b-run", app.session_state["session_id"])
     app.switch_page("pages/train.py").run()
     table = app.dataframe[0].value
     assert set(table["run"]) == {"a-run", "b-run"}
@@ -168,5 +174,15 @@ def test_runs_are_listed_and_compared(app, tmp_path):
     specs = [json.loads(c.proto.spec) for c in app.get("plotly_chart")]
     names = {t["name"] for spec in specs for t in spec["data"]}
     assert {"a-run · train", "b-run · validation"} <= names
+    # The pickers follow the run this session shows, also when it changes from elsewhere.
+    for name in ("a-run", "b-run"):
+        (tmp_path / "runs" / name / "model.keras").write_bytes(b"")
+    for shown in ("a-run", "b-run"):
+        app.session_state["run_id"] = shown
+        app.run()
+        assert app.selectbox(key="show_run").value == shown
+        assert app.selectbox(key="resume_run").value == shown
+    app.selectbox(key="show_run").set_value("a-run").run()
+    assert app.session_state["run_id"] == "a-run"
     app.switch_page("pages/home.py").run()
     assert set(app.dataframe[0].value["run"]) == {"a-run", "b-run"}  # Home: recent runs

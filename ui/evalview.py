@@ -62,22 +62,16 @@ def metrics(run_id: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def per_class_table(rows: list[dict[str, Any]]):
+def per_class_table(rows: list[dict[str, Any]], key: str) -> None:
+    """Precision, recall and F1 per class as bars in their cells: black text, readable anywhere."""
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    if df.empty:
-        return df
-    scores = ["precision", "recall", "f1"]
-    try:
-        return df.style.format({k: "{:.2f}" for k in scores}).background_gradient(
-            cmap="Blues",
-            subset=scores,
-            vmin=0.0,
-            vmax=1.6,  # 1.0 stays mid-blue: readable
-        )
-    except ImportError:  # no matplotlib: plain numbers
-        return df.round(3)
+    score = {k: st.column_config.ProgressColumn(k.capitalize() if k != "f1" else "F1", min_value=0.0, max_value=1.0,
+                                                format="%.2f", width="small") for k in ("precision", "recall", "f1")}  # fmt: skip
+    st.dataframe(df, hide_index=True, key=key, width="stretch",
+                 column_config=score | {"class": st.column_config.TextColumn("Class", width="small"),
+                                        "support": st.column_config.NumberColumn("Samples", width="small")})  # fmt: skip
 
 
 def boundary(model_: Any, x: np.ndarray, size: int = 80) -> tuple[list, list, np.ndarray]:

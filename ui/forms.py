@@ -203,3 +203,17 @@ def show_error(key: str) -> None:
     message = state.field_error(key)
     if message:
         st.error(message, icon="⚠️")
+
+
+def follow(key: str, options: list, wanted: Any) -> None:
+    """Point the keyed selectbox ``key`` at ``wanted`` whenever ``wanted`` changes.
+
+    A keyed widget ignores its ``index=`` after the first run, so a picker of runs would keep
+    showing an old run after a new one started. A choice the person made stays until
+    ``wanted`` itself changes (or the chosen option disappears).
+    """
+    ss = st.session_state
+    marker = f"{key}__follows"
+    if ss.get(key) not in options or ss.get(marker) != wanted:
+        ss[key] = wanted if wanted in options else options[0]
+        ss[marker] = wanted

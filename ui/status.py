@@ -59,3 +59,38 @@ def status_line() -> None:
         f"background:#F3F5F8;border-left:4px solid #E4572E;margin-bottom:0.2rem'>{cells}</div>",
         unsafe_allow_html=True,
     )
+
+
+def best_text(best: tuple[str, float] | None) -> str:
+    """``("val_accuracy", 0.95312)`` → ``val accuracy 0.953``: what a person reads in a table."""
+    if not best:
+        return "—"
+    name, value = best
+    return (
+        f"{name.replace('_', ' ')} {value:.3g}"
+        if "acc" in name
+        else f"{name.replace('_', ' ')} {value:.4g}"
+    )
+
+
+def when_text(iso: str | None) -> str:
+    """An ISO time stamp as ``today 14:05`` / ``Nov 28 14:05``."""
+    import datetime as dt
+
+    try:
+        t = dt.datetime.fromisoformat(iso or "")
+    except ValueError:
+        return iso or "—"
+    return t.strftime("today %H:%M" if t.date() == dt.date.today() else "%b %d %H:%M")
+
+
+def runs_table(infos: list, key: str) -> None:
+    """The list of runs (Train, Home): one look, one set of columns."""
+    st.dataframe(
+        [{"run": r.id, "design": r.name, "status": status_badge(r.status), "epochs": r.epochs,
+          "best": best_text(r.best), "started": when_text(r.started)} for r in infos],  # fmt: skip
+        hide_index=True, width="stretch", key=key,
+        column_config={"run": "Run", "design": "Design", "status": "Status",
+                       "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
+                       "best": "Best", "started": "Started"},  # fmt: skip
+    )  # fmt: skip
