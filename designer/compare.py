@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from designer import catalog, compiling, sweep
+from designer import catalog, compile_catalog, compiling, sweep
 from designer.spec import Design, DesignFileError
 
 ADDED, REMOVED, CHANGED, UNCHANGED = "#43A047", "#E53935", "#FB8C00", "#B0BEC5"
@@ -318,7 +318,7 @@ def _flat(obj: Any, prefix: str) -> dict[str, Any]:
     out = {}
     for key, value in vars(obj).items():
         if key == "optimizer_params":
-            opt = catalog.OPTIMIZERS.get(obj.optimizer)
+            opt = compile_catalog.OPTIMIZERS.get(obj.optimizer)
             defaults = {p.name: p.default for p in (opt.params if opt else ())}
             out |= {f"{prefix}.{k}": v for k, v in (defaults | value).items()}
         else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from designer import catalog
+from designer import compile_catalog
 from designer.spec import CompileSpec, Design
 
 
@@ -55,18 +55,22 @@ def resolve(design: Design, task: str | None = None) -> CompileSpec:
 def problems(c: CompileSpec) -> list[tuple[str, str]]:
     """Problems with compile settings, reported against the pseudo node ``compile``."""
     out: list[tuple[str, str]] = []
-    if c.loss is not None and c.loss not in catalog.LOSSES:
-        out.append(("compile", f"unknown loss {c.loss!r} (known: {', '.join(catalog.LOSSES)})"))
-    opt = catalog.OPTIMIZERS.get(c.optimizer)
+    if c.loss is not None and c.loss not in compile_catalog.LOSSES:
+        out.append(
+            ("compile", f"unknown loss {c.loss!r} (known: {', '.join(compile_catalog.LOSSES)})")
+        )
+    opt = compile_catalog.OPTIMIZERS.get(c.optimizer)
     if opt is None:
-        out.append(("compile", f"unknown optimizer {c.optimizer!r} (known: {', '.join(catalog.OPTIMIZERS)})"))  # fmt: skip
+        out.append(("compile", f"unknown optimizer {c.optimizer!r} (known: {', '.join(compile_catalog.OPTIMIZERS)})"))  # fmt: skip
     else:
         from designer.params import check_params
 
         out += [("compile", f"optimizer {p}") for p in check_params(opt.params, c.optimizer_params)]
     for m in c.metrics or []:
-        if m not in catalog.METRICS:
-            out.append(("compile", f"unknown metric {m!r} (known: {', '.join(catalog.METRICS)})"))
+        if m not in compile_catalog.METRICS:
+            out.append(
+                ("compile", f"unknown metric {m!r} (known: {', '.join(compile_catalog.METRICS)})")
+            )
     return out
 
 
@@ -80,7 +84,7 @@ METRIC_CLASSES = {
 
 
 def optimizer_kwargs(c: CompileSpec) -> dict[str, Any]:
-    opt = catalog.OPTIMIZERS[c.optimizer]
+    opt = compile_catalog.OPTIMIZERS[c.optimizer]
     return {p.name: p.to_keras(c.optimizer_params[p.name]) for p in opt.params if p.name in c.optimizer_params}  # fmt: skip
 
 

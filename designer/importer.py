@@ -165,7 +165,7 @@ class _Walker:
             ids = []
             for index, call in enumerate(calls):
                 args, shapes = _call_inputs(call, tensors, layer.name)
-                extra = _extra_arguments(call)
+                extra = _extra_arguments(call, entry["class_name"])
                 outs = self._call(layer, entry["class_name"], entry["config"], args, shapes)
                 for t, node_id in enumerate(outs):
                     tensors[(layer.name, index, t)] = node_id
@@ -312,10 +312,15 @@ def _call_inputs(call: dict, tensors: dict, layer: str) -> tuple[list[str], list
     return ids, shapes
 
 
-def _extra_arguments(call: dict) -> str:
+def _extra_arguments(call: dict, class_name: str) -> str:
     """Call arguments other than the input tensors (``training=True``, a mask...)."""
     # Keras records training=False for every symbolic call; only a forced mode is a choice.
-    kwargs = {k: v for k, v in (call.get("kwargs") or {}).items() if v not in (None, False)}
+    # Preprocessing and augmentation layers are recorded with training=True whatever the
+    # call said (that is how they know to augment): not a choice either.
+    spec = catalog.get(class_name)
+    preprocessing = spec is not None and spec.category == "augmentation"
+    kwargs = {k: v for k, v in (call.get("kwargs") or {}).items()
+              if v not in (None, False) and not (preprocessing and k == "training" and v is True)}  # fmt: skip
     others = [a for a in call.get("args", []) if not _tensors(a) and a is not None]
     parts = [f"{k}={plain(v)!r}" for k, v in sorted(kwargs.items())] + [repr(plain(a)) for a in others]  # fmt: skip
     return ", ".join(parts)

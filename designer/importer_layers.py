@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from designer import catalog
+from designer import catalog, compile_catalog
 from designer.build import make_layer
 from designer.spec import CompileSpec, Node
 
@@ -55,21 +55,27 @@ def _short(value: Any) -> str:
 
 
 def _axis(value: Any, rank: int | None) -> Any:
-    """Axis 3 of a 4-D tensor is axis -1: the same layer, written two ways."""
+    """Axis 3 of a 4-D tensor is axis -1 (and [-1]): the same layer, written several ways."""
     if rank is None:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return value % rank
     if isinstance(value, list) and all(isinstance(v, int) for v in value):
-        return sorted(v % rank for v in value)
+        axes = sorted(v % rank for v in value)
+        return axes[0] if len(axes) == 1 else axes  # [-1] and -1: the same axis
     return value
 
 
-def config_diff(orig: dict, new: dict, rank: int | None, prefix: str = "") -> list[str]:
-    """Keys (dotted for nested layers) whose values differ between two layer configs."""
+def config_diff(orig: dict, new: dict, rank: int | None, prefix: str = "", *, random_seed_ok: bool = False) -> list[str]:  # fmt: skip
+    """Keys (dotted for nested layers) whose values differ between two layer configs.
+
+    ``random_seed_ok``: an augmentation layer's ``seed`` is not compared. Keras draws one when
+    none is given (RandomCrop stores it), so two builds of the same design never agree on it;
+    in a design, the training seed decides the randomness.
+    """
     keys = []
     for key in sorted(set(orig) | set(new)):
-        if key in _IGNORED:
+        if key in _IGNORED or (random_seed_ok and key == "seed"):
             continue
         a, b = orig.get(key), new.get(key)
         if key == "axis":
@@ -127,6 +133,16 @@ def _candidate(spec: catalog.LayerSpec, p: Any, value: Any) -> tuple[bool, Any]:
         return isinstance(value, list), value
     if p.kind == "float" and isinstance(value, list) and len(value) == 2 and value[0] == -value[1]:
         value = value[1]  # random layers store factor 0.1 as the range (-0.1, 0.1)
+    elif p.kind in ("float", "int") and isinstance(value, list) and value:
+        # Other ways Keras stores one catalog number: RandomContrast's factor 0.2 as [0, 0.2],
+        # (Layer)Normalization's axis -1 as [-1]. Taken only if it rebuilds the same value.
+        for cand in (value[-1], -value[0]):
+            if (
+                isinstance(cand, (int, float))
+                and rebuilt_config(spec.type, {p.name: cand}).get(p.name) == value
+            ):
+                value = cand
+                break
     if p.kind == "float" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return True, float(value)
     return True, value
@@ -198,7 +214,7 @@ def layer_node(node_id: str, class_name: str, config: dict, rank: int | None):
         new = rebuilt_config(spec.type, params)
     except Exception as exc:  # noqa: BLE001 - a value Keras itself rejects is a lost value
         return Node(node_id, spec.type, params), problems + [f"does not rebuild: {exc}"]
-    for key in config_diff(config, new, rank):
+    for key in config_diff(config, new, rank, random_seed_ok=spec.category == "augmentation"):
         if key.split(".")[0] not in reported:
             value = _lookup(config, key)
             problems.append(f"{key} = {_short(value)}")
@@ -303,10 +319,10 @@ def compile_spec(cc: dict | None) -> tuple[CompileSpec, list[tuple[str, str]]]:
     if not isinstance(cc, dict):
         return spec, problems
     opt = cc.get("optimizer")
-    if isinstance(opt, dict) and opt.get("class_name") in catalog.OPTIMIZERS:
+    if isinstance(opt, dict) and opt.get("class_name") in compile_catalog.OPTIMIZERS:
         spec.optimizer = opt["class_name"]
         cfg = opt.get("config") or {}
-        for p in catalog.OPTIMIZERS[spec.optimizer].params:
+        for p in compile_catalog.OPTIMIZERS[spec.optimizer].params:
             value = cfg.get(p.name)
             if (
                 isinstance(value, (int, float))
@@ -322,15 +338,15 @@ def compile_spec(cc: dict | None) -> tuple[CompileSpec, list[tuple[str, str]]]:
     name = _snake(loss["class_name"]) if isinstance(loss, dict) else loss
     if isinstance(loss, dict) and any(v for k, v in (loss.get("config") or {}).items() if k in ("from_logits", "label_smoothing")):  # fmt: skip
         problems.append(("compile", f"cannot be represented: loss {_short_name(loss)} options"))
-    if isinstance(name, str) and name in catalog.LOSSES:
+    if isinstance(name, str) and name in compile_catalog.LOSSES:
         spec.loss = name
     elif loss is not None:
         problems.append(("compile", f"cannot be represented: loss {_short_name(loss)}"))
     metrics = _flat(cc.get("metrics"))
     if metrics:
         names = [_metric_name(m) for m in metrics]
-        spec.metrics = [n for n in names if n in catalog.METRICS]
-        problems += [("compile", f"cannot be represented: metric {n}") for n in names if n not in catalog.METRICS]  # fmt: skip
+        spec.metrics = [n for n in names if n in compile_catalog.METRICS]
+        problems += [("compile", f"cannot be represented: metric {n}") for n in names if n not in compile_catalog.METRICS]  # fmt: skip
     return spec, problems
 
 

@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from designer import catalog
+from designer import catalog, compile_catalog
 from designer.spec import Design, DesignFileError
 
 MAX_PARAMS, MAX_VALUES, MAX_RUNS = 2, 10, 30
@@ -55,9 +55,9 @@ def target(design: Design, path: str) -> tuple[str, str, Any]:
             raise SweepError(f"{path}: a {node.type} layer has no parameter {name!r} (it has: {', '.join(names) or 'none'})")  # fmt: skip
     if head == "compile":
         if name in ("optimizer", "loss"):
-            choices = catalog.OPTIMIZERS if name == "optimizer" else catalog.LOSSES
+            choices = compile_catalog.OPTIMIZERS if name == "optimizer" else compile_catalog.LOSSES
             return "compile", name, tuple(choices)
-        opts = [p for o in catalog.OPTIMIZERS.values() for p in o.params if p.name == name]
+        opts = [p for o in compile_catalog.OPTIMIZERS.values() for p in o.params if p.name == name]
         if not opts:
             raise SweepError(f"{path}: not an optimizer parameter (try compile.learning_rate)")
         return "optimizer", name, opts[0]
@@ -76,7 +76,7 @@ def value_at(design: Design, path: str) -> Any:
     if kind.startswith("node:"):
         return design.node(kind[5:]).params.get(name, spec.default)
     if kind == "optimizer":
-        opt = catalog.OPTIMIZERS.get(design.compile.optimizer)
+        opt = compile_catalog.OPTIMIZERS.get(design.compile.optimizer)
         default = next((p.default for p in (opt.params if opt else ()) if p.name == name), None)
         return design.compile.optimizer_params.get(name, default)
     return getattr(design.compile if kind == "compile" else getattr(design, kind), name)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from designer import catalog, compiling, editing
+from designer import catalog, compile_catalog, compiling, editing, sizes
 from designer.drawing import shape_text
 from ui import canvas, codeview, editor, forms, state
 
@@ -39,7 +39,7 @@ with middle:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Parameters", f"{analysis.total_params:,}")
     m2.metric("Trainable", f"{analysis.trainable_params:,}")
-    m3.metric("Est. memory", editor.human_bytes(analysis.memory_bytes(d.training.batch_size)),
+    m3.metric("Est. memory", sizes.human_bytes(analysis.memory_bytes(d.training.batch_size)),
               help="weights, gradients, optimizer state and one batch of activations")  # fmt: skip
     m4.metric("Layers", len(d.nodes))
     if analysis.problems:
@@ -135,20 +135,20 @@ with settings:
             task = None
     resolved = compiling.resolve(d, task)
     ss.setdefault("c:loss", d.compile.loss or "auto")
-    st.selectbox("Loss", ["auto", *catalog.LOSSES], key="c:loss",
+    st.selectbox("Loss", ["auto", *compile_catalog.LOSSES], key="c:loss",
                  format_func=lambda x: f"auto: {resolved.loss}" if x == "auto" else x,
-                 help=catalog.LOSSES[resolved.loss].help if resolved.loss in catalog.LOSSES else None,
+                 help=compile_catalog.LOSSES[resolved.loss].help if resolved.loss in compile_catalog.LOSSES else None,
                  on_change=editor.set_loss, args=("c:loss",))  # fmt: skip
     ss.setdefault("c:optimizer", d.compile.optimizer)
-    st.selectbox("Optimizer", list(catalog.OPTIMIZERS), key="c:optimizer",
-                 help=catalog.OPTIMIZERS[d.compile.optimizer].help if d.compile.optimizer in catalog.OPTIMIZERS else None,
+    st.selectbox("Optimizer", list(compile_catalog.OPTIMIZERS), key="c:optimizer",
+                 help=compile_catalog.OPTIMIZERS[d.compile.optimizer].help if d.compile.optimizer in compile_catalog.OPTIMIZERS else None,
                  on_change=lambda: forms.guarded("c:optimizer", editor.set_compile, "optimizer"))  # fmt: skip
-    opt = catalog.OPTIMIZERS.get(d.compile.optimizer)
+    opt = compile_catalog.OPTIMIZERS.get(d.compile.optimizer)
     if opt is not None:
         forms.params_form(opt.params, d.compile.optimizer_params, f"c:opt:{opt.name}:",
                           editor.set_optimizer_param, columns=2)  # fmt: skip
     ss.setdefault("c:metrics", list(resolved.metrics or []))
-    st.multiselect("Metrics", list(catalog.METRICS), key="c:metrics",
+    st.multiselect("Metrics", list(compile_catalog.METRICS), key="c:metrics",
                    help="Reported every epoch, besides the loss",
                    on_change=lambda: forms.guarded("c:metrics", editor.set_compile, "metrics"))  # fmt: skip
     for key in ("c:loss", "c:optimizer", "c:metrics"):

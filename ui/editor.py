@@ -143,14 +143,6 @@ def set_loss(key: str) -> None:
         state.set_field_error(key, str(exc))
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:,.1f} GB"
-
-
 def set_optimizer_param(name: str, value: Any) -> None:
     _commit(sections.set_optimizer_param(state.design(), name, value))
 

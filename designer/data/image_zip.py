@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from designer.sizes import over_limit
+
 from .types import MAX_UNPACKED_BYTES, MAX_ZIP_FILES, DataError, DatasetInfo, Raw
 from .uploads import MIN_ROWS, check_size
 
@@ -95,10 +97,8 @@ def read_image_zip(path: str | Path) -> Raw:
             raise DataError(f"'{archive}' holds {len(members)} files; the limit is {MAX_ZIP_FILES}")
         declared = sum(i.file_size for i in members)
         if declared > MAX_UNPACKED_BYTES:
-            raise DataError(
-                f"'{archive}' unpacks to {declared / 2**20:.0f} MB; the limit is "
-                f"{MAX_UNPACKED_BYTES // 2**20} MB"
-            )
+            size, limit = over_limit(declared, MAX_UNPACKED_BYTES)
+            raise DataError(f"'{archive}' unpacks to {size}; the limit is {limit}")
         # Check every name before reading any byte.
         entries = [(_parts(i.filename, archive), i) for i in members]
         entries = [(p, i) for p, i in entries if not _is_junk(p)]

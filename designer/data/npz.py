@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from designer.sizes import over_limit
+
 from .types import MAX_UNPACKED_BYTES, DataError, DatasetInfo, Raw
 from .uploads import MIN_ROWS, check_size, encode_target
 
@@ -69,7 +71,8 @@ def read_npz(path: str | Path) -> Raw:
         # Compressed NPZ members can unpack to far more than the file size: check first.
         unpacked = sum(i.file_size for i in npz.zip.infolist())
         if unpacked > MAX_UNPACKED_BYTES:
-            raise DataError(f"'{name}' unpacks to {unpacked / 2**20:.0f} MB; the limit is 200 MB")
+            size, limit = over_limit(unpacked, MAX_UNPACKED_BYTES)
+            raise DataError(f"'{name}' unpacks to {size}; the limit is {limit}")
         kx, ky = _pick(npz, ("x", "X", "x_train")), _pick(npz, ("y", "Y", "y_train"))
         if kx is None or ky is None:
             raise DataError(f"'{name}' needs arrays named x and y; it has {', '.join(npz.files)}")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from designer.sizes import over_limit
+
 from .types import MAX_UPLOAD_BYTES, DataError, DatasetInfo, Raw
 
 MIN_ROWS = 10  # fewer cannot be split into train/validation/test
@@ -27,10 +29,8 @@ def check_size(path: Path) -> None:
         raise DataError(f"file not found: {path}")
     size = path.stat().st_size
     if size > MAX_UPLOAD_BYTES:
-        raise DataError(
-            f"'{path.name}' is {size / 2**20:.0f} MB; uploads are limited to "
-            f"{MAX_UPLOAD_BYTES // 2**20} MB"
-        )
+        shown, limit = over_limit(size, MAX_UPLOAD_BYTES)
+        raise DataError(f"'{path.name}' is {shown}; uploads are limited to {limit}")
 
 
 def encode_target(values: np.ndarray, what: str, integer_dtype_is_label: bool = False):

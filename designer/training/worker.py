@@ -244,9 +244,9 @@ def _model(request: TrainRequest, design, resolved, run_dir: Path):
         # Lower the rate the run had reached (ReduceLROnPlateau may have lowered it already).
         lr = current_lr(model)
         if not math.isfinite(lr):
-            from designer import catalog
+            from designer import compile_catalog
 
-            params = catalog.OPTIMIZERS[resolved.optimizer].params
+            params = compile_catalog.OPTIMIZERS[resolved.optimizer].params
             lr = resolved.optimizer_params.get("learning_rate") or next(
                 p.default for p in params if p.name == "learning_rate"
             )
