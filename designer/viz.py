@@ -204,8 +204,13 @@ def heatmap_figure(matrix: Any, title: str, *, x_title: str = "", y_title: str =
     return fig
 
 
-def image_grid_figure(images: Any, titles: Sequence[str] | None = None, *, cols: int = 8, title: str = ""):  # fmt: skip
-    """Images (n, h, w) or (n, h, w, c) in a grid, each with an optional small title."""
+def image_grid_figure(images: Any, titles: Sequence[str] | None = None, *, cols: int = 8, title: str = "",
+                      diverging: bool = False):  # fmt: skip
+    """Images (n, h, w) or (n, h, w, c) in a grid, each with an optional small title.
+
+    ``diverging``: signed values (weights) in red and blue around a white zero, one scale for
+    all images, instead of each image stretched to grey.
+    """
     go = _go()
     from plotly.subplots import make_subplots
 
@@ -218,8 +223,13 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, *, cols:
     titles = [str(t) for t in (titles or [""] * n)]
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles + [""] * (rows * cols - n),
                         horizontal_spacing=0.01, vertical_spacing=0.08 if any(titles) else 0.02)  # fmt: skip
+    bound = float(np.abs(imgs).max()) or 1.0
     for i, img in enumerate(imgs):
         r, c = divmod(i, cols)
+        if diverging and img.ndim == 2:
+            fig.add_trace(go.Heatmap(z=img, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound,
+                                     showscale=False, hoverinfo="skip"), row=r + 1, col=c + 1)  # fmt: skip
+            continue
         lo, hi = float(img.min()), float(img.max())
         norm = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
         if norm.ndim == 3:

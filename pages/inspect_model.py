@@ -10,7 +10,7 @@ ss = st.session_state
 st.title("Inspect")
 
 
-def weights_panel(layers: list) -> None:
+def weights_panel(model, layers: list) -> None:
     names = [layer.name for layer in layers]
     left, right = st.columns([1, 3], gap="large")
     with left:
@@ -29,6 +29,12 @@ def weights_panel(layers: list) -> None:
         if kernel is not None:
             st.plotly_chart(viz.heatmap_figure(kernel, "Kernel: one row per input, one column per unit",
                                                x_title="unit", y_title="input"), key="kernel_heatmap")  # fmt: skip
+        units = inspectview.unit_images(model, layer)
+        if units is not None:
+            st.plotly_chart(viz.image_grid_figure(units, [f"unit {i}" for i in range(len(units))], cols=8, diverging=True,
+                                                  title="What each unit looks for: its weights on the input image"),
+                            key="unit_images")  # fmt: skip
+            st.caption("Blue pixels push the unit up, red pixels push it down.")
         filters = inspectview.conv_filters(layer)
         if filters is not None:
             st.plotly_chart(viz.image_grid_figure(filters, [f"#{i}" for i in range(len(filters))], cols=8,
@@ -75,7 +81,7 @@ def page(ids: list[str]) -> None:
     if not layers:
         st.info("This model has no weights to show.")
         return
-    weights_panel(layers)
+    weights_panel(model, layers)
     feature_maps_panel(model, run_id)
 
 

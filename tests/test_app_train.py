@@ -48,6 +48,23 @@ def test_progress_text_before_and_after():
     assert trainview.progress_fraction(done) == 1.0
 
 
+def test_dense_units_after_a_flatten_are_shown_as_images():
+    import numpy as np
+
+    from designer import templates
+    from designer.build import build_model
+    from ui import inspectview
+
+    model = build_model(templates.get("digits-mlp"))  # Input 8×8×1 → Flatten → Dense 64
+    dense = model.get_layer("dense")
+    images = inspectview.unit_images(model, dense)
+    kernel = dense.get_weights()[0]
+    assert images.shape == (32, 8, 8)
+    # Unit 5's picture is its 64 input weights, where Flatten took them from (row by row).
+    np.testing.assert_array_equal(images[5], kernel[:, 5].reshape(8, 8))
+    assert inspectview.unit_images(model, model.get_layer("output")) is None  # after a Dropout
+
+
 def test_metric_names_for_the_second_chart():
     history = [
         {"loss": 1, "accuracy": 0.5, "val_loss": 1, "val_accuracy": 0.4, "learning_rate": 0.1}
@@ -116,7 +133,13 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     app.switch_page("pages/inspect_model.py").run()
     assert not app.exception
     assert app.radio(key="inspect_layer").value == "dense"
-    assert charts(app) >= 3  # kernel and bias histograms, the kernel heatmap
+    assert charts(app) >= 4  # kernel and bias histograms, the kernel heatmap, the unit images
+    units = next(
+        json.loads(c.proto.spec)
+        for c in app.get("plotly_chart")
+        if "What each unit" in c.proto.spec
+    )
+    assert len(units["data"]) == 32  # the first 32 of the 64 hidden units, as 8×8 pictures
 
     app.switch_page("pages/export.py").run()
     assert not app.exception

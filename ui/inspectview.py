@@ -29,6 +29,25 @@ def kernel_2d(layer: Any) -> np.ndarray | None:
     return k if k is not None and k.ndim == 2 else None
 
 
+def unit_images(model: Any, layer: Any, limit: int = 32) -> np.ndarray | None:
+    """What each unit of a Dense right after a Flatten of images looks for: its weights laid
+    out as the image (units, h, w) — the classic picture of a digit classifier's neurons."""
+    kernel = kernel_2d(layer)
+    if kernel is None:
+        return None
+    try:
+        before = next(p for p in model.layers if p.output is layer.input)
+        shape = tuple(before.input.shape[1:])
+    except (StopIteration, AttributeError, ValueError):  # several inputs, nested models...
+        return None
+    if type(before).__name__ != "Flatten" or len(shape) != 3 or shape[-1] != 1:
+        return None
+    if int(np.prod(shape)) != kernel.shape[0]:
+        return None
+    h, w, _ = shape
+    return kernel.T.reshape(-1, h, w)[:limit]
+
+
 def conv_filters(layer: Any, limit: int = 32) -> np.ndarray | None:
     """Conv2D kernels as images (filters, kh, kw[, 3]): RGB when the input has 3 channels."""
     if type(layer).__name__ not in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"):  # fmt: skip
