@@ -3,7 +3,7 @@
 import streamlit as st
 
 from designer import viz
-from ui import evalview, inspectview, state
+from ui import evalview, forms, inspectview, state
 
 state.show_flash()
 ss = st.session_state
@@ -67,9 +67,7 @@ def feature_maps_panel(model, run_id: str) -> None:
 
 
 def page(ids: list[str]) -> None:
-    current = state.run_id()
-    if ss.get("inspect_run") not in ids:
-        ss["inspect_run"] = current if current in ids else ids[0]
+    forms.follow("inspect_run", ids, state.run_id())
     run_id = st.selectbox("Run", ids, key="inspect_run")
     with st.spinner("Loading the model…"):
         try:
