@@ -6,7 +6,6 @@ from designer import viz
 from ui import evalview, forms, inspectview, state
 
 state.show_flash()
-ss = st.session_state
 st.title("Inspect")
 
 
