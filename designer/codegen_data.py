@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from string import Template
 
+from designer.data import reviews
 from designer.spec import DataSpec, Design
 
 SKLEARN_SPLIT = "from sklearn.model_selection import train_test_split"
@@ -100,6 +101,14 @@ _DIGITS = """\
 digits = load_digits()
 x, y = digits.images[..., None], digits.target  # 8x8 grey levels 0..16, one channel
 """
+# The app's own generator, copied into the script as it is: the same reviews for the same seed.
+_REVIEWS_HELPER = (
+    f"N_REVIEWS = {reviews.N_REVIEWS}\nREVIEW_LENGTH = {reviews.REVIEW_LENGTH}\n\n"
+    + reviews.script_source()
+)
+_REVIEWS = """\
+x, y, _vocab = make_reviews($seed, length=$maxlen)  # _vocab[i] is the word with id i
+"""
 
 _IMG = "image"
 DATASETS: dict[str, DataEntry] = {e.id: e for e in (
@@ -140,6 +149,8 @@ DATASETS: dict[str, DataEntry] = {e.id: e for e in (
               _KERAS_IMAGES + _FLAT_LABELS, fixed_test=True, pixel_max=255.0),
     DataEntry("cifar100", "CIFAR-100 (keras.datasets)", "classification", _IMG, (32, 32, 3),
               100, _KERAS_IMAGES + _FLAT_LABELS, fixed_test=True, pixel_max=255.0),
+    DataEntry("reviews", "Made-up movie reviews", "text", "sequence", (200,), 2, _REVIEWS,
+              ("import numpy as np",), helper=_REVIEWS_HELPER),
     DataEntry("imdb", "IMDB movie reviews (keras.datasets)", "text", "sequence", (200,), 2,
               _TEXT, fixed_test=True),
     DataEntry("reuters", "Reuters newswires (keras.datasets)", "text", "sequence", (200,), 46,

@@ -75,8 +75,8 @@ TEMPLATES: dict[str, Template] = {
         Template(
             "text-lstm",
             "Text LSTM",
-            "Embedding → LSTM → Dense sigmoid: sentiment of movie reviews.",
-            "imdb",
+            "Embedding → LSTM → Dense sigmoid: is a movie review positive? (IMDB on the Data page)",
+            "reviews",
         ),  # fmt: skip
         Template(
             "transfer-mobilenetv2",
@@ -185,7 +185,7 @@ def _text_lstm(t: Template) -> Design:
         ("lstm", "LSTM", {"units": 32}),
         ("output", "Dense", {"units": 1, "activation": "sigmoid"}),
     ), compile=CompileSpec(loss="binary_crossentropy", metrics=["accuracy"]),
-       training=TrainSpec(epochs=3, batch_size=128))  # fmt: skip
+       training=TrainSpec(epochs=8, batch_size=32))  # fmt: skip
 
 
 def _transfer(t: Template) -> Design:

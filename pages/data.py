@@ -121,6 +121,12 @@ with right:
                 st.plotly_chart(viz.image_grid_figure(images, labels, cols=8), key="data_samples")
             elif kind == "points2d":
                 st.plotly_chart(viz.scatter2d_figure(ds.x_train, ds.y_train, ds.info.class_names), key="data_scatter")  # fmt: skip
+            elif kind == "sequence" and ds.vocabulary:
+                st.dataframe(
+                    dataview.decoded_texts(ds), hide_index=True, key="data_texts", width="stretch"
+                )
+                st.caption(f"What the model sees: each word as its id ({len(ds.vocabulary)} words), "
+                           f"padded at the front with 0 to {ds.x_train.shape[1]} ids.")  # fmt: skip
             else:
                 table, _ = dataview.feature_table(ds)
                 st.dataframe(table, hide_index=True, key="data_head")

@@ -56,6 +56,15 @@ def test_the_split_sliders_change_the_design(app):
     assert metrics(app)["Validation"] == f"{round(1797 * 0.3):,}"
 
 
+def test_the_made_up_reviews_show_as_words(app):
+    app.button(key="ds_reviews").click().run()
+    assert not app.exception
+    texts = next(df.value for df in app.dataframe if "text" in df.value.columns)
+    assert len(texts) == 12 and set(texts["class"]) <= {"negative", "positive"}
+    assert all(len(t.split()) >= 4 for t in texts["text"])  # sentences, not ids
+    assert metrics(app)["Input shape"] == "(200,)"
+
+
 def test_two_fields_changed_in_one_run_both_stick_and_survive_a_refresh(app, tmp_path):
     # A person types in one field and then another before the page re-runs: both callbacks
     # run in one go, and neither may see the other's widget emptied.

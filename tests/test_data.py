@@ -75,7 +75,7 @@ def test_offline_set_matches_its_info(dataset_id):
     for x, y in ((ds.x_train, ds.y_train), (ds.x_val, ds.y_val), (ds.x_test, ds.y_test)):
         assert x.shape[1:] == info.input_shape
         assert len(x) == len(y) > 0
-        assert x.dtype == np.float32 and np.isfinite(x).all()
+        assert x.dtype == np.dtype(info.input_dtype) and np.isfinite(x).all()
     if info.task == "regression":
         assert ds.num_classes == 0 and ds.y_train.dtype == np.float32
     else:
@@ -96,6 +96,29 @@ def test_expected_class_counts_and_shapes():
         assert info.input_shape == shape and info.num_classes == classes, dataset_id
     assert get_info("fashion_mnist_local").class_names[:2] == ["T-shirt/top", "Trouser"]
     assert get_info("digits").class_names == [str(i) for i in range(10)]
+
+
+def test_made_up_reviews_are_labelled_by_their_words_in_order():
+    from designer.data import reviews
+
+    x, y, vocab = reviews.make_reviews(3, n=400)
+    assert x.shape == (400, 200) and x.dtype == np.int32 and y.mean() == 0.5
+    assert np.array_equal(reviews.make_reviews(3, n=400)[0], x)  # the same seed, the same reviews
+    flipped = 0
+    for ids, label in zip(x, y):
+        words = [vocab[i] for i in ids if i]
+        assert ids[0] == 0 and words  # padded at the front
+        # A sentiment word after "not" counts the other way: the label follows the sum.
+        score, negate = 0, False
+        for w in words:
+            if w == "not":
+                negate = True
+            elif w in reviews.GOOD or w in reviews.BAD:
+                score += (1 if w in reviews.GOOD else -1) * (-1 if negate else 1)
+                negate = False
+        assert (score > 0) == bool(label), " ".join(words)
+        flipped += "not" in words
+    assert flipped > 100  # negation is common enough to matter
 
 
 def test_fashion_mnist_keeps_its_official_test_set():

@@ -180,6 +180,12 @@ def test_diabetes_mlp_beats_predicting_the_mean(tmp_path):
     assert metrics["r2"] > 0 and metrics["mse"] < metrics["baseline_mse"]
 
 
+def test_text_lstm_learns_the_made_up_reviews_offline(tmp_path):
+    done, _ = _train_in_process(tmp_path, "text-lstm", epochs=4)
+    assert done["status"] == "finished"
+    assert done["metrics"]["accuracy"] > 0.6  # two balanced classes: chance is 0.5
+
+
 def test_a_nan_loss_ends_with_status_nan_and_keeps_the_files(tmp_path):
     design = templates.get("diabetes-mlp")
     # Plain SGD with a huge step on unscaled targets: the loss explodes within a few batches.

@@ -103,6 +103,19 @@ def feature_table(ds, rows: int = 12):
     return df, types
 
 
+def decoded_texts(ds, rows: int = 12):
+    """The first texts of a word-id set as words again, with their class."""
+    import pandas as pd
+
+    vocab, classes = ds.vocabulary or [], ds.info.class_names
+    texts = [
+        " ".join(vocab[i] if i < len(vocab) else "<unknown>" for i in ids if i)
+        for ids in ds.x_train[:rows]
+    ]
+    labels = [classes[int(i)] if int(i) < len(classes) else int(i) for i in ds.y_train[:rows]]
+    return pd.DataFrame({"text": texts, "class": labels})
+
+
 def sample_images(ds, n: int = 24) -> tuple[np.ndarray, list[str]]:
     x, y = ds.x_train[:n], ds.y_train[:n]
     classes = ds.info.class_names

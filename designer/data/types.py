@@ -60,6 +60,7 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     feature_names: list[str] | None = None
+    vocabulary: list[str] | None = None  # text: vocabulary[i] is the word with id i
     # Things the user should know about what was done to their data (filled values, dropped rows).
     warnings: list[str] = field(default_factory=list)
     # What scaling was applied, so new samples can be treated the same way:
@@ -95,3 +96,4 @@ class Raw:
     # Largest possible pixel value of image data (255 for 8-bit, 16 for sklearn digits).
     pixel_max: float | None = None
     warnings: list[str] = field(default_factory=list)
+    vocabulary: list[str] | None = None  # text: vocabulary[i] is the word with id i
