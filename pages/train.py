@@ -123,7 +123,12 @@ if not all_runs:
 else:
     from ui.status import runs_table
 
-    runs_table(all_runs, key="runs_table")
+    @st.fragment(run_every=2.0 if active else None)
+    def runs_list() -> None:
+        """Polls with the live panel: the statuses and epochs change while a job runs."""
+        runs_table(runs.all_runs(), key="runs_table")
+
+    runs_list()
     ids = [r.id for r in all_runs]
     c1, c2 = st.columns([2, 1], gap="large")
     with c1:

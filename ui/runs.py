@@ -104,13 +104,28 @@ def claim(path: Path) -> None:
 
 
 def all_runs() -> list[Any]:
-    """This session's runs (``RunInfo``), newest first."""
+    """This session's runs (``RunInfo``), newest first; live jobs as the registry sees them now
+    (their status file is only rewritten once per epoch)."""
     try:
         from designer.training import list_runs
 
-        return [r for r in reversed(list_runs(root())) if mine(r.path)]
+        return [_live(r) for r in reversed(list_runs(root())) if mine(r.path)]
     except Exception:  # noqa: BLE001
         return []
+
+
+def _live(info: Any) -> Any:
+    live = job(info.id)
+    if live is None:
+        return info
+    import dataclasses
+
+    from designer.training import rundir
+
+    snap = live.snapshot()
+    history = snap.get("history") or []
+    return dataclasses.replace(info, status=snap.get("status") or info.status, epochs=len(history),
+                               best=rundir.best_metric(history) or info.best)  # fmt: skip
 
 
 def recent(limit: int = 8) -> list[Any]:
