@@ -136,6 +136,16 @@ def test_status_line_names_design_data_params_and_run(env):
     again.run()
     text = status_text(again)
     assert "digits-mlp" in text and "4,810" in text
+    # Keras is loaded now: a design opened on Home is counted there, without the Design page.
+    again.file_uploader(key="home_open").upload("m.json", templates.get("moons-mlp").to_json().encode(),
+                                                "application/json").run()  # fmt: skip
+    from designer.build import analyze
+
+    expected = f"{analyze(templates.get('moons-mlp')).total_params:,}"
+    third = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    third.query_params["session"] = sid
+    third.run()
+    assert "moons-mlp" in status_text(third) and expected in status_text(third)
 
 
 def test_the_session_id_is_put_in_the_url(app):

@@ -27,9 +27,26 @@ def dataset_label(dataset: str | None) -> str:
     return dataset
 
 
+def _count_if_keras_is_loaded() -> None:
+    """Count the parameters for the status line when Keras is already imported (by the
+    background warm-up or an earlier page); never import it here: Home must paint at once."""
+    import sys
+
+    module = sys.modules.get("designer.build")
+    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+        return
+    try:
+        analysis = module.analyze(state.design())
+    except Exception:  # noqa: BLE001 - the Design page shows what is wrong
+        return
+    state.set_summary(analysis.total_params, analysis.ok)
+
+
 def status_parts() -> list[tuple[str, str]]:
     """(label, value) pairs of the status line; pure enough to test through AppTest."""
     d = state.design()
+    if not state.summary():
+        _count_if_keras_is_loaded()
     summary = state.summary()
     if summary:
         params = f"{summary['params']:,}" + ("" if summary.get("ok", True) else " · ⚠ problems")
