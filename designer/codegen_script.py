@@ -6,6 +6,8 @@ Kept apart from :mod:`designer.codegen` (the model) so each file reads on its ow
 
 from __future__ import annotations
 
+import textwrap
+
 from designer import codegen_data
 from designer.build import Analysis, layer_name
 from designer.codegen import docstring, literal
@@ -77,7 +79,12 @@ def _main(design: Design, entry: codegen_data.DataEntry | None) -> tuple[str, se
     t, d = design.training, design.data
     imports = {"import argparse", "import keras"}
     output = literal(f"{layer_name(design.name) or 'model'}.keras")
-    title = f"Train {design.name!r} and save it."
+    # The name goes into a string literal black cannot split: a long one stays in the docstring.
+    title = (
+        f"Train {design.name!r} and save it."
+        if len(design.name) <= 48
+        else "Train the model and save it."
+    )
     if entry is None or entry.fixed_test:
         validation = d.validation_split
     else:  # the design's fractions are of the whole set; fit() takes them of what is left
@@ -135,6 +142,8 @@ def script(design: Design, analysis: Analysis, model_body: str) -> str:
     if design.description.strip():
         about += ["", design.description.strip()]
     about += ["", "Run `python this_script.py --help` for the options."]
+    # Wrapped: a long description (or name) must not make the script fail a line-length check.
+    about = [wrapped for line in about for wrapped in (textwrap.wrap(line, 96) or [""])]
     build_doc = f"{n_layers} layers, {analysis.total_params:,} parameters ({api} API)."
     body = "\n".join("    " + line if line else line for line in model_body.splitlines())
     source = "\n".join([

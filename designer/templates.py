@@ -17,7 +17,7 @@ class Template:
     id: str
     title: str
     description: str
-    dataset: str
+    dataset: str | None  # None: the template has no built-in data set to train on
 
 
 def _chain(*layers: tuple[str, str, dict[str, Any]]) -> tuple[list[Node], list[Edge]]:
@@ -87,8 +87,9 @@ TEMPLATES: dict[str, Template] = {
         Template(
             "two-inputs",
             "Two inputs",
-            "An image branch and a tabular branch joined with Concatenate.",
-            "digits",
+            "An image branch and a tabular branch joined with Concatenate: a pattern to export "
+            "and train on your own paired data (the app's data sets feed one input).",
+            None,
         ),  # fmt: skip
         Template(
             "moons-mlp",

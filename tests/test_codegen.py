@@ -135,6 +135,20 @@ def test_user_strings_cannot_inject_code(tmp_path, monkeypatch):
     assert "class_ = layers.Dense(" in text and "class__2 = layers.Dense(" in text
 
 
+def test_a_long_name_and_description_still_give_clean_code(tmp_path):
+    design = templates.get("digits-mlp")
+    design.name = "n" * 100
+    design.description = (
+        "A description a person pasted in one line. " * 12 + "\n\nAnd a second paragraph."
+    )
+    text = codegen.generate(design)
+    path = tmp_path / "script.py"
+    path.write_text(text)
+    assert ruff(path).returncode == 0, ruff(path).stdout
+    doc = ast.get_docstring(ast.parse(text))
+    assert " ".join(doc.split()).count("A description a person pasted in one line.") == 12
+
+
 def test_invalid_design_is_refused_per_node():
     design = templates.get("digits-mlp")
     design.node("dense").params["units"] = 0
