@@ -51,8 +51,9 @@ TEMPLATES: dict[str, Template] = {
         Template(
             "mnist-mlp",
             "MNIST MLP",
-            "The tutorial MLP: 784 → Dense 128 relu → Dropout 0.5 → Dense 10 softmax.",
-            "mnist",
+            "The tutorial MLP: 784 → Dense 128 relu → Dropout 0.5 → Dense 10 softmax. Trains offline "
+            "on 5,000 MNIST digits; the full 70,000 are on the Data page.",
+            "mnist_local",
         ),  # fmt: skip
         Template(
             "cifar10-cnn",
