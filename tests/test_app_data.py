@@ -1,23 +1,15 @@
 """The Data page through AppTest: built-in sets, the fit button, uploads, augmentation."""
 
 import json
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from designer.spec import Design
 
-ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 120
-
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
-    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+def app(open_app):
+    at = open_app()
     at.switch_page("pages/data.py").run()
     assert not at.exception
     return at

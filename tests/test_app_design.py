@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from designer import templates
 from designer.build import analyze
@@ -16,15 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the app's glue package ui/ lives beside app.py, not installed
 from ui import canvas, forms  # noqa: E402
 
-TIMEOUT = 120
-
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
-    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+def app(open_app):
+    at = open_app()
     at.button(key="use_digits-mlp").click().run()  # opens the Design page
     assert not at.exception
     return at

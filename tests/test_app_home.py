@@ -6,28 +6,23 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from designer import templates
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
-TIMEOUT = 120  # the first Keras import takes seconds, more on a busy machine
 
 PAGES = ["home", "data", "design", "train", "evaluate", "inspect_model", "export"]
 
 
 @pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
-    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
-    return tmp_path
+def env(app_env):
+    return app_env
 
 
 @pytest.fixture
-def app(env):
-    return AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+def app(open_app):
+    return open_app()
 
 
 def status_text(at) -> str:
@@ -91,27 +86,23 @@ def test_a_broken_file_is_a_message_not_a_traceback(app):
     assert app.session_state["design"].name == "my-model"  # unchanged
 
 
-def test_the_session_survives_a_refresh(env):
-    first = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+def test_the_session_survives_a_refresh(env, open_app):
+    first = open_app()
     first.button(key="use_lenet5").click().run()
     sid = first.session_state["session_id"]
     saved = json.loads((env / "sessions" / f"{sid}.json").read_text())
     assert saved["design"]["name"] == "lenet5"
     # A refresh is a new browser session with the same URL.
-    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    again.query_params["session"] = sid
-    again.run()
+    again = open_app(sid)
     assert not again.exception
     assert again.session_state["design"].name == "lenet5"
     assert again.session_state["session_id"] == sid
 
 
-def test_a_damaged_session_file_starts_fresh(env):
+def test_a_damaged_session_file_starts_fresh(env, open_app):
     (env / "sessions").mkdir(parents=True)
     (env / "sessions" / "abcdef012345.json").write_text("{not json")
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params["session"] = "abcdef012345"
-    at.run()
+    at = open_app("abcdef012345")
     assert not at.exception
     assert at.session_state["design"].name == "my-model"
 
@@ -123,17 +114,15 @@ def test_every_page_renders(app, page):
     assert app.title or app.selectbox(key="selected_layer")  # the page drew its content
 
 
-def test_status_line_names_design_data_params_and_run(env):
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+def test_status_line_names_design_data_params_and_run(env, open_app):
+    at = open_app()
     text = status_text(at)
     assert "my-model" in text and "digits" in text and "none yet" in text
     at.button(key="use_digits-mlp").click().run()  # the Design page computes the parameters
     sid = at.session_state["session_id"]
     # AppTest drops the router's own elements after a page switch, so look from a fresh
     # session on the same URL (the status line is drawn by app.py around every page).
-    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    again.query_params["session"] = sid
-    again.run()
+    again = open_app(sid)
     text = status_text(again)
     assert "digits-mlp" in text and "4,810" in text
     # Keras is loaded now: a design opened on Home is counted there, without the Design page.
@@ -142,9 +131,7 @@ def test_status_line_names_design_data_params_and_run(env):
     from designer.build import analyze
 
     expected = f"{analyze(templates.get('moons-mlp')).total_params:,}"
-    third = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    third.query_params["session"] = sid
-    third.run()
+    third = open_app(sid)
     assert "moons-mlp" in status_text(third) and expected in status_text(third)
 
 

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ui/ lives beside app.py
@@ -18,11 +17,8 @@ TIMEOUT = 180
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
-    monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+def app(open_app):
+    return open_app(timeout=TIMEOUT)
 
 
 def charts(at) -> int:
