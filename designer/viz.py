@@ -248,6 +248,29 @@ def image_grid_figure(images: Any, titles: Sequence[str] | None = None, *, cols:
     return fig
 
 
+def pixel_canvas_figure(grid: Any, size: int = 340):
+    """A picture to draw on: one square marker per pixel (ink dark on white, values in [0, 1]).
+
+    Shown with Streamlit's selection events, a click, a box or a lasso over the squares tells
+    the page which pixels to paint.
+    """
+    go = _go()
+    g = np.clip(np.asarray(grid, dtype=float), 0.0, 1.0)
+    h, w = g.shape
+    rows, cols = np.divmod(np.arange(h * w), w)
+    cell = size / max(h, w)
+    fig = go.Figure(go.Scatter(
+        x=cols, y=rows, mode="markers", hoverinfo="none",
+        marker={"symbol": "square", "size": cell * 0.92, "color": g.ravel(), "cmin": 0, "cmax": 1,
+                "colorscale": [[0, "#FFFFFF"], [1, "#1F2933"]], "line": {"width": 0.5, "color": "#CFD8DC"}},
+    ))  # fmt: skip
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], fixedrange=True, scaleanchor="x")
+    fig.update_layout(width=size + 20, height=size + 20, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      dragmode="select", template="plotly_white", showlegend=False)  # fmt: skip
+    return fig
+
+
 def roc_figure(fpr: Any, tpr: Any, auc: float):
     go = _go()
     fig = go.Figure()

@@ -74,6 +74,33 @@ def page(ids: list[str]) -> None:
         try_it(ev, run_id)
 
 
+def draw(ds, size: tuple[int, int]):
+    """A pixel canvas: click, box or lasso over the squares to paint (or erase) them."""
+    grid = np.asarray(ss.get("try_grid") or np.zeros(size), dtype=np.float32)
+    if grid.shape != size:
+        grid = np.zeros(size, dtype=np.float32)
+    canvas, tools = st.columns([3, 2], gap="large")
+    with tools:
+        brush = st.radio("Brush", ["paint", "erase"], horizontal=True, key="try_brush")
+        st.caption("Drag a box over squares to paint a stroke, or click one square; the lasso "
+                   "(above the picture) paints curves. Dark squares are ink.")  # fmt: skip
+        if not grid.any():
+            st.info("Draw something: the model's answer appears below.")
+        if st.button("Clear", key="try_clear"):
+            grid = np.zeros(size, dtype=np.float32)
+            ss["try_canvas_n"] = ss.get("try_canvas_n", 0) + 1
+    with canvas:
+        event = st.plotly_chart(viz.pixel_canvas_figure(grid), key=f"try_canvas_{ss.get('try_canvas_n', 0)}",
+                                on_select="rerun", selection_mode=("points", "box", "lasso"), width="content")  # fmt: skip
+    picked = list(getattr(getattr(event, "selection", None), "point_indices", None) or [])
+    ss["try_grid"] = grid.tolist()
+    if picked:
+        ss["try_grid"] = evalview.paint(grid, picked, 1.0 if brush == "paint" else 0.0).tolist()
+        ss["try_canvas_n"] = ss.get("try_canvas_n", 0) + 1  # a fresh canvas: no selection left
+        st.rerun()
+    return evalview.drawing_as_sample(grid, ds) if grid.any() else None
+
+
 def try_it(ev, run_id: str) -> None:
     """Run the model on one new input: an uploaded picture, or an edited row of numbers."""
     kind = ev.dataset.info.kind
@@ -82,19 +109,25 @@ def try_it(ev, run_id: str) -> None:
     ds = ev.dataset
     sample = None
     if kind == "image":
-        a, b = st.columns([1, 2])
-        up = a.file_uploader(
-            "A picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="try_image"
-        )
-        a.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="try_invert")
-        if up is not None:
-            try:
-                sample = evalview.image_from_upload(up.getvalue(), ds, ss.get("try_invert", "auto"))
-            except Exception as exc:  # noqa: BLE001 - not a picture: a message
-                a.error(f"{up.name} is not a picture this page can read ({type(exc).__name__}).", icon="⚠️")  # fmt: skip
+        shape = tuple(ds.info.input_shape)
+        drawable = len(shape) == 3 and shape[-1] == 1 and shape[0] * shape[1] <= 32 * 32
+        sources = ["A test sample", "A picture"] + (["Draw"] if drawable else [])
+        source = st.segmented_control("Input", sources, key="try_source", default=sources[0]) or sources[0]  # fmt: skip
+        if source == "Draw":
+            sample = draw(ds, shape[:2])
+        elif source == "A picture":
+            a, _ = st.columns([1, 2])
+            up = a.file_uploader("A picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="try_image")  # fmt: skip
+            a.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="try_invert")
+            if up is not None:
+                try:
+                    sample = evalview.image_from_upload(
+                        up.getvalue(), ds, ss.get("try_invert", "auto")
+                    )
+                except Exception as exc:  # noqa: BLE001 - not a picture: a message
+                    a.error(f"{up.name} is not a picture this page can read ({type(exc).__name__}).", icon="⚠️")  # fmt: skip
         else:
-            b.caption("Or pick a test sample:")
-            idx = b.slider("Test sample", 0, len(ev.x) - 1, 0, key="try_index")
+            idx = st.slider("Test sample", 0, len(ev.x) - 1, 0, key="try_index")
             sample = evalview.raw_units(ds, ev.x[idx])
     elif kind in ("tabular", "points2d"):
         import pandas as pd

@@ -67,7 +67,9 @@ for row in range(0, len(ids), COLUMNS):
             st.markdown(f"**{t.title}**")
             st.markdown(
                 f"<div style='min-height:5.9em;font-size:0.875rem;opacity:0.75'>{t.description}"
-                "<br>data: " + (f"<code>{t.dataset}</code>" if t.dataset else "your own") + "</div>",
+                "<br>data: "
+                + (f"<code>{t.dataset}</code>" if t.dataset else "your own")
+                + "</div>",
                 unsafe_allow_html=True,
             )
             st.markdown(

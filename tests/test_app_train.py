@@ -126,6 +126,16 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     titles = [a.get("text", "") for spec in specs for a in spec["layout"].get("annotations", [])]
     assert any("→" in t for t in titles)  # the gallery's "true→predicted confidence" titles
 
+    # Try it: a test sample, then a drawing (a vertical stroke, as a pen would leave it).
+    assert any(m.label == "Prediction" for m in app.metric)
+    stroke = [[1.0 if c in (3, 4) and 1 <= r <= 6 else 0.0 for c in range(8)] for r in range(8)]
+    app.session_state["try_source"] = "Draw"
+    app.session_state["try_grid"] = stroke
+    app.run()
+    assert not app.exception
+    drawn = next(m for m in app.metric if m.label == "Prediction")
+    assert drawn.value in [str(i) for i in range(10)] and "sure" in drawn.delta
+
     app.switch_page("pages/inspect_model.py").run()
     assert not app.exception
     assert app.radio(key="inspect_layer").value == "dense"

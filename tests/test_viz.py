@@ -122,3 +122,24 @@ def test_roc_residuals_balance_probabilities():
     assert list(bal.data[0].y) == [1, 2, 1]
     probs = viz.probabilities_figure([0.1, 0.9], ["no", "yes"])
     assert probs.data[0].marker.color[1] == viz.ACCENT
+
+
+def test_pixel_canvas_draws_every_pixel_and_painting_sets_them():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from ui import evalview
+
+    grid = np.zeros((8, 8), dtype=np.float32)
+    fig = viz.pixel_canvas_figure(grid)
+    assert len(fig.data[0].x) == 64 and fig.layout.dragmode == "select"  # a box paints a stroke
+    painted = evalview.paint(grid, [0, 9, 63, 999], 1.0)  # 999: outside the picture, ignored
+    assert painted.sum() == 3 and painted[1, 1] == 1 and grid.sum() == 0  # a new array
+    assert evalview.paint(painted, [9], 0.0).sum() == 2  # the eraser
+
+    class Digits:  # scikit-learn's digits are 0..16, divided by 16 for training
+        scaling = {"method": "divide", "by": 16.0}
+
+    sample = evalview.drawing_as_sample(painted, Digits())
+    assert sample.shape == (8, 8, 1) and sample.max() == 16.0

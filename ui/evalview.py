@@ -111,6 +111,26 @@ def raw_units(ds: Any, x_scaled: np.ndarray) -> np.ndarray:
     return x
 
 
+def paint(grid: np.ndarray, indices: list[int], value: float) -> np.ndarray:
+    """``grid`` with the pixels at flat ``indices`` set to ``value`` (a new array)."""
+    out = np.array(grid, dtype=np.float32)
+    flat = out.reshape(-1)
+    valid = [i for i in indices if 0 <= int(i) < flat.size]
+    flat[valid] = value
+    return out
+
+
+def drawing_as_sample(grid: np.ndarray, ds: Any) -> np.ndarray:
+    """A drawing (ink in [0, 1]) as one sample in the data set's file units (like a picture)."""
+    return (np.asarray(grid, dtype=np.float32)[..., None] * _full_pixel(ds)).astype(np.float32)
+
+
+def _full_pixel(ds: Any) -> float:
+    """The largest pixel value in the data set's files (16 for scikit-learn's digits)."""
+    s = ds.scaling or {}
+    return float(s.get("by", 255.0)) if s.get("method") == "divide" else 255.0
+
+
 def image_from_upload(data: bytes, ds: Any, invert: str = "auto") -> np.ndarray:
     """An uploaded picture as one sample of the data set: resized, grey or colour, scaled."""
     from PIL import Image, ImageOps
@@ -125,8 +145,7 @@ def image_from_upload(data: bytes, ds: Any, invert: str = "auto") -> np.ndarray:
     # Digit sets are light strokes on black; a drawing on white paper is the other way round.
     if invert == "yes" or (invert == "auto" and a.mean() > 0.5 and _dark_background(ds)):
         a = 1.0 - a
-    by = float((ds.scaling or {}).get("by", 255.0)) if (ds.scaling or {}).get("method") == "divide" else 255.0  # fmt: skip
-    return (a * by).astype(np.float32)
+    return (a * _full_pixel(ds)).astype(np.float32)
 
 
 def _dark_background(ds: Any) -> bool:
