@@ -251,6 +251,26 @@ def test_user_flow(page, app_url, tmp_path):
     screenshot(pg, "evaluate")
     step("evaluate")
 
+    # Try it: draw a stroke (drag a box over the pixel canvas) and get the model's answer.
+    after_rerun(pg, pg.locator("[data-testid='stButtonGroup'] button", has_text="Draw").click)
+    canvas = pg.locator("[class*='st-key-try_canvas'] .js-plotly-plot").first
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+
+    def stroke() -> None:
+        pg.mouse.move(box["x"] + box["width"] * 0.42, box["y"] + box["height"] * 0.1)
+        pg.mouse.down()
+        for i in range(1, 11):
+            pg.mouse.move(
+                box["x"] + box["width"] * 0.6, box["y"] + box["height"] * (0.1 + 0.08 * i)
+            )
+        pg.mouse.up()
+
+    after_rerun(pg, stroke)
+    expect(pg.get_by_text("Prediction", exact=True).first).to_be_visible(timeout=30_000)
+    assert_no_exception(pg)
+    step("drew a digit")
+
     open_page(pg, "Inspect", 180)
     expect(pg.locator(".st-key-hist_0 .js-plotly-plot")).to_be_visible(timeout=60_000)
     screenshot(pg, "inspect")
