@@ -235,6 +235,12 @@ def test_data_mistakes_are_caught_before_a_process_starts(tmp_path):
                           (DataSpec(dataset="upload", path=str(tmp_path / "x.csv")), "no such file")):  # fmt: skip
         with pytest.raises(TrainingError, match=message):
             start_training(design, data=data, root=tmp_path, registry=Registry())
+    # A design with two Input layers: the data sets feed one, and the message says what to do.
+    with pytest.raises(TrainingError, match="2 inputs .*export the Python script"):
+        start_training(
+            templates.get("two-inputs"), data="digits", root=tmp_path, registry=Registry()
+        )
+    assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # no run directory left behind
 
 
 # ---- through the registry: child processes -----------------------------------------------------

@@ -269,6 +269,12 @@ def start_training(
                         test_split=design.data.test_split, scaling=design.data.scaling)  # fmt: skip
     if data is not None:
         design.data = data
+    inputs = design.input_ids()
+    if len(inputs) > 1:
+        raise rundir.TrainingError(
+            f"this design has {len(inputs)} inputs ({', '.join(inputs)}) and the built-in data sets and "
+            "uploads feed one: export the Python script and train it on your own paired data"
+        )
     _check_data(design.data)
     if run_dir is None:
         path = rundir.new_run_dir(root, design.name)
