@@ -195,6 +195,48 @@ _ENTRIES: tuple[LayerSpec, ...] = (
         ),
     ),  # fmt: skip
     LayerSpec("Activation", "core", "Applies an activation function", (_activation("relu"),)),
+    LayerSpec(
+        "ReLU",
+        "core",
+        "ReLU as a layer; max_value caps it (ReLU6 in MobileNet)",
+        (
+            P(
+                "max_value",
+                "float",
+                None,
+                "Largest output (empty = no cap)",
+                min=0.0,
+                optional=True,
+            ),
+            P(
+                "negative_slope",
+                "float",
+                0.0,
+                "Slope below the threshold (0 = plain ReLU)",
+                min=0.0,
+                max=1.0,
+            ),
+            P("threshold", "float", 0.0, "Inputs below this are cut (or scaled by the slope)"),
+        ),
+    ),  # fmt: skip
+    LayerSpec(
+        "LeakyReLU",
+        "core",
+        "ReLU that lets a little of the negative side through",
+        (P("negative_slope", "float", 0.3, "Slope for negative inputs", min=0.0, max=1.0),),
+    ),  # fmt: skip
+    LayerSpec(
+        "ELU",
+        "core",
+        "Exponential linear unit: smooth below zero",
+        (P("alpha", "float", 1.0, "How far below zero the output can go", min=0.0, max=100.0),),
+    ),  # fmt: skip
+    LayerSpec(
+        "Softmax",
+        "core",
+        "Turns scores into probabilities that sum to 1",
+        (P("axis", "int", -1, "The axis whose values sum to 1", min=-8, max=8),),
+    ),  # fmt: skip
     LayerSpec("Flatten", "core", "Turns a feature map into one long vector"),
     LayerSpec(
         "Reshape",
