@@ -233,8 +233,8 @@ def _rank_problem(node: Node, spec: catalog.LayerSpec, shapes: list[tuple]) -> t
     got = _shown(shapes[0])
     if want == 4 and rank == 2:
         return (
-            f"{node.type} needs {what} but gets {got}: set the Input shape to an image "
-            "shape such as [28, 28, 1], or insert a Reshape before it",
+            f"{node.type} needs {what} but gets {got}: place it where the data is still an "
+            "image (before any Flatten or Dense), or insert a Reshape before it",
             {"insert": "Reshape", "before": node.id},
         )
     return (f"{node.type} needs {what} but gets {got}: insert a Reshape before it", None)
