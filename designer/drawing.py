@@ -123,11 +123,12 @@ def design_svg(design: Design, *, max_width: int = 250, box_h: int = 22, gap_y: 
         return '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="40"></svg>'
     gap_x = 10
     widest = max(len(r) for r in rows.values())
-    skip_room = 2 * 24 if _has_skips(design, depth, rows) else 0  # curves go round the right
+    skips = _skip_edges(design, depth, rows)
+    skip_room = 2 * 24 if skips else 0  # the curves go round the right side
     box_w = int(min(150, (max_width - 8 - skip_room - (widest - 1) * gap_x) / widest))
     max_chars = max(6, int(box_w / 6.4))  # DejaVu Sans Mono at 10.5 px
     width = widest * box_w + (widest - 1) * gap_x + 8 + skip_room
-    height = svg_height(design, box_h=box_h, gap_y=gap_y)
+    height = _height(max(rows) + 1, box_h, gap_y)
     pos: dict[str, tuple[float, float]] = {}
     for level, ids in rows.items():
         row_w = len(ids) * box_w + (len(ids) - 1) * gap_x
@@ -142,7 +143,7 @@ def design_svg(design: Design, *, max_width: int = 250, box_h: int = 22, gap_y: 
     for e in design.edges:
         if e.source in pos and e.target in pos:
             (x1, y1), (x2, y2) = pos[e.source], pos[e.target]
-            if depth.get(e.target, 0) - depth.get(e.source, 0) > 1 and abs(x1 - x2) < 1:
+            if (e.source, e.target) in skips:
                 # A skip connection: around the right side of the boxes it jumps over.
                 xr, ya, yb = x1 + box_w, y1 + box_h / 2, y2 + box_h / 2
                 out.append(
@@ -171,19 +172,26 @@ def design_svg(design: Design, *, max_width: int = 250, box_h: int = 22, gap_y: 
 
 def svg_height(design: Design, *, box_h: int = 22, gap_y: int = 9) -> int:
     """The height ``design_svg`` draws ``design`` at, in pixels."""
-    depth = levels(design)
-    n_rows = max(depth.values(), default=-1) + 1
+    return _height(max(levels(design).values(), default=-1) + 1, box_h, gap_y)
+
+
+def _height(n_rows: int, box_h: int, gap_y: int) -> int:
     return max(40, n_rows * (box_h + gap_y) - gap_y + 8)
 
 
-def _has_skips(design: Design, depth: dict[str, int], rows: dict[int, list[str]]) -> bool:
-    """Is there an edge that jumps rows between two centred boxes (drawn as a curve)?"""
-
-    def alone(node_id: str) -> bool:
-        return len(rows.get(depth.get(node_id, 0), [])) == 1
-
-    return any(depth.get(e.target, 0) - depth.get(e.source, 0) > 1 and alone(e.source) and alone(e.target)
-               for e in design.edges)  # fmt: skip
+def _skip_edges(
+    design: Design, depth: dict[str, int], rows: dict[int, list[str]]
+) -> set[tuple[str, str]]:
+    """Edges that jump over rows between boxes in the same column: drawn as curves on the
+    right, since a straight line would run through the boxes in between. The column of a box
+    is its place from the middle of its row, whatever the box width."""
+    column = {
+        node_id: i - (len(ids) - 1) / 2 for ids in rows.values() for i, node_id in enumerate(ids)
+    }
+    return {(e.source, e.target) for e in design.edges
+            if e.source in column and e.target in column
+            and depth.get(e.target, 0) - depth.get(e.source, 0) > 1
+            and column[e.source] == column[e.target]}  # fmt: skip
 
 
 # ---- data set thumbnails (the Data page's cards) ------------------------------------------------
