@@ -83,11 +83,8 @@ def best_text(best: tuple[str, float] | None) -> str:
     if not best:
         return "—"
     name, value = best
-    return (
-        f"{name.replace('_', ' ')} {value:.3g}"
-        if "acc" in name
-        else f"{name.replace('_', ' ')} {value:.4g}"
-    )
+    digits = ".3g" if "acc" in name else ".4g"  # accuracies as 0.903, losses with one more digit
+    return f"{name.replace('_', ' ')} {value:{digits}}"
 
 
 def when_text(iso: str | None) -> str:
