@@ -99,6 +99,27 @@ def _registry(jobs: int):
     return registry
 
 
+def _run_jobs(max_jobs: int, own_error: type[Exception], start) -> tuple[list, bool]:
+    """``start(registry)`` the jobs, follow them to the end: (jobs, all finished).
+
+    ``own_error`` (the command's refusal of its settings) exits 1; data and training refusals
+    exit 2, as everywhere in the CLI.
+    """
+    from designer.data import DataError
+    from designer.training import TrainingError
+
+    registry = _registry(max_jobs)
+    try:
+        jobs = start(registry)
+        return jobs, follow(jobs)
+    except own_error as exc:
+        raise CommandError(str(exc), EXIT_PROBLEM) from None
+    except (DataError, TrainingError) as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        registry.shutdown()
+
+
 def follow(jobs: list) -> bool:
     """Wait for every job, one stderr line as each ends; Ctrl-C stops them. True if all finished."""
     reported: set[str] = set()
@@ -131,22 +152,11 @@ def _score(metrics: dict | None) -> str:
 
 def cmd_bag(args) -> int:
     from designer import ensemble
-    from designer.data import DataError
-    from designer.training import TrainingError
 
     design = _checked(args)
-    registry = _registry(args.jobs)
-    try:
-        jobs = ensemble.start_bagging(design, out=args.out, members=args.members, epochs=args.epochs,
-                                      dataset=args.dataset, limit=args.limit, seed=args.seed,
-                                      registry=registry)  # fmt: skip
-        ok = follow(jobs)
-    except ensemble.EnsembleError as exc:
-        raise CommandError(str(exc), EXIT_PROBLEM) from None
-    except (DataError, TrainingError) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        registry.shutdown()
+    jobs, ok = _run_jobs(args.jobs, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
+        design, out=args.out, members=args.members, epochs=args.epochs, dataset=args.dataset,
+        limit=args.limit, seed=args.seed, registry=registry))  # fmt: skip
     if not ok:
         failed = [j.run_id for j in jobs if j.status != "finished"]
         raise CommandError(f"not every member finished ({', '.join(failed)}): no ensemble", EXIT_PROBLEM)  # fmt: skip
@@ -160,8 +170,6 @@ def cmd_bag(args) -> int:
 
 def cmd_sweep(args) -> int:
     from designer import sweep
-    from designer.data import DataError
-    from designer.training import TrainingError
 
     design = _checked(args)
     for text in args.settings:
@@ -174,17 +182,9 @@ def cmd_sweep(args) -> int:
         sweep.grid(design, settings)  # every point checked before any process starts
     except sweep.SweepError as exc:
         raise CommandError(str(exc), EXIT_PROBLEM) from None
-    registry = _registry(args.jobs)
-    try:
-        jobs = sweep.start_sweep(design, settings, out=args.out, epochs=args.epochs,
-                                 dataset=args.dataset, limit=args.limit, registry=registry)  # fmt: skip
-        ok = follow(jobs)
-    except sweep.SweepError as exc:
-        raise CommandError(str(exc), EXIT_PROBLEM) from None
-    except (DataError, TrainingError) as exc:
-        raise CommandError(str(exc)) from None
-    finally:
-        registry.shutdown()
+    _, ok = _run_jobs(args.jobs, sweep.SweepError, lambda registry: sweep.start_sweep(
+        design, settings, out=args.out, epochs=args.epochs, dataset=args.dataset, limit=args.limit,
+        registry=registry))  # fmt: skip
     table = sweep.results(args.out)
     print(table.drop(columns=["run"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     best = sweep.best_row(table)
