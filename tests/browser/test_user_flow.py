@@ -170,19 +170,29 @@ def epoch_shown(pg, total: int) -> int:
 
 
 # ---- the whole story -----------------------------------------------------------------------------
-def test_user_flow(page, app_url, tmp_path):
-    pg = page
+def open_home(pg, app_url: str) -> None:
+    """A new visit to Home (the step timer restarts)."""
     _t0[0] = time.time()
     pg.goto(app_url)
     wait_idle(pg)
+
+
+def press_on_home(pg, button_key: str) -> None:
+    """A Home button that opens the Design page (the first visit imports TensorFlow: slow)."""
+    pg.locator(f".st-key-{button_key} button").click()
+    pg.wait_for_url(re.compile(r"/design\?session="), timeout=60_000)
+    wait_idle(pg, 180)
+
+
+def test_user_flow(page, app_url, tmp_path):
+    pg = page
+    open_home(pg, app_url)
     assert_no_exception(pg)
     expect(pg.locator(".st-key-use_digits-mlp button")).to_be_visible()
     screenshot(pg, "home")
 
-    # Home → the digits template → Design (the first visit imports TensorFlow: slow).
-    pg.locator(".st-key-use_digits-mlp button").click()
-    pg.wait_for_url(re.compile(r"/design\?session="), timeout=60_000)
-    wait_idle(pg, 180)
+    # Home → the digits template → Design.
+    press_on_home(pg, "use_digits-mlp")
     assert_no_exception(pg)
     expect_metric(pg, "Layers", str(len(TEMPLATE_LAYERS)))
     expect_metric(pg, "Parameters", TEMPLATE_PARAMS)
@@ -308,12 +318,8 @@ def test_user_flow(page, app_url, tmp_path):
 def test_second_browser_has_its_own_session(page, browser, app_url):
     secret = f"private-design-{int(time.time())}"
     pg = page
-    _t0[0] = time.time()
-    pg.goto(app_url)
-    wait_idle(pg)
-    pg.locator(".st-key-home_blank button").click()
-    pg.wait_for_url(re.compile(r"/design\?session="), timeout=60_000)
-    wait_idle(pg, 180)
+    open_home(pg, app_url)
+    press_on_home(pg, "home_blank")
     name = pg.locator(".st-key-c-name input")
     name.fill(secret)
     name.press("Enter")
@@ -346,12 +352,8 @@ def test_second_browser_has_its_own_session(page, browser, app_url):
 # ---- a refresh re-attaches to the run ------------------------------------------------------------
 def test_refresh_reattaches_to_running_job(page, app_url):
     pg = page
-    _t0[0] = time.time()
-    pg.goto(app_url)
-    wait_idle(pg)
-    pg.locator(".st-key-use_digits-mlp button").click()
-    pg.wait_for_url(re.compile(r"/design\?session="), timeout=60_000)
-    wait_idle(pg, 180)
+    open_home(pg, app_url)
+    press_on_home(pg, "use_digits-mlp")
     open_page(pg, "Train")
     session = re.search(r"session=(\w+)", pg.url).group(1)
     start_training(pg, 500)
