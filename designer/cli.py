@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "designer.commands.experiments",
     "designer.commands.export",
     "designer.commands.bench",
+    "designer.commands.cluster",
 )
 
 

@@ -74,6 +74,9 @@ class TrainSpec:
     checkpoint: bool = True
     reduce_lr: bool = False
     tensorboard: bool = False
+    # Replicas of the model trained together (tf.distribute.MirroredStrategy over the GPUs);
+    # batch_size is the global batch, split across them.
+    devices: int = 1
 
 
 @dataclass

@@ -53,7 +53,11 @@ def _training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--epochs", type=int, metavar="E", help="epochs per run (default: the design's)")  # fmt: skip
     p.add_argument("--limit", type=int, metavar="N", help="use at most N samples per split")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the runs")
-    p.add_argument("--jobs", type=int, default=2, metavar="J", help="runs trained at once (default 2)")  # fmt: skip
+    p.add_argument("--jobs", type=int, metavar="J", help="runs trained at once (default: 2 here; "
+                   "with --executor ray, as many as the cluster has CPUs)")  # fmt: skip
+    from designer.commands.train import add_scaling_args
+
+    add_scaling_args(p)
 
 
 # ---- ensemble ----------------------------------------------------------------------------------
@@ -91,15 +95,23 @@ def _checked(args):
     return design
 
 
-def _registry(jobs: int):
-    from designer.training import Registry
+def _registry(args, design):
+    from designer.commands.train import scaling
+    from designer.training import Registry, TrainingError
 
-    registry = Registry(max_concurrent=jobs)
+    executor = scaling(args, design)
+    jobs = args.jobs
+    if jobs is None and executor.name == "ray":
+        try:  # Ray queues what does not fit; this only bounds the jobs waiting there
+            jobs = max(1, executor.total_cpus())
+        except TrainingError as exc:
+            raise CommandError(str(exc)) from None
+    registry = Registry(max_concurrent=jobs or 2, executor=executor)
     registry.prewarm()
     return registry
 
 
-def _run_jobs(max_jobs: int, own_error: type[Exception], start) -> tuple[list, bool]:
+def _run_jobs(args, design, own_error: type[Exception], start) -> tuple[list, bool]:
     """``start(registry)`` the jobs, follow them to the end: (jobs, all finished).
 
     ``own_error`` (the command's refusal of its settings) exits 1; data and training refusals
@@ -108,7 +120,7 @@ def _run_jobs(max_jobs: int, own_error: type[Exception], start) -> tuple[list, b
     from designer.data import DataError
     from designer.training import TrainingError
 
-    registry = _registry(max_jobs)
+    registry = _registry(args, design)
     try:
         jobs = start(registry)
         return jobs, follow(jobs)
@@ -154,7 +166,7 @@ def cmd_bag(args) -> int:
     from designer import ensemble
 
     design = _checked(args)
-    jobs, ok = _run_jobs(args.jobs, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
+    jobs, ok = _run_jobs(args, design, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
         design, out=args.out, members=args.members, epochs=args.epochs, dataset=args.dataset,
         limit=args.limit, seed=args.seed, registry=registry))  # fmt: skip
     if not ok:
@@ -182,7 +194,7 @@ def cmd_sweep(args) -> int:
         sweep.grid(design, settings)  # every point checked before any process starts
     except sweep.SweepError as exc:
         raise CommandError(str(exc), EXIT_PROBLEM) from None
-    _, ok = _run_jobs(args.jobs, sweep.SweepError, lambda registry: sweep.start_sweep(
+    _, ok = _run_jobs(args, design, sweep.SweepError, lambda registry: sweep.start_sweep(
         design, settings, out=args.out, epochs=args.epochs, dataset=args.dataset, limit=args.limit,
         registry=registry))  # fmt: skip
     table = sweep.results(args.out)

@@ -33,11 +33,39 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue this run for --epochs more epochs")  # fmt: skip
     p.add_argument("--fine-tune", action="store_true", help="with --resume: unfreeze pretrained bases, lr / 10")  # fmt: skip
     p.add_argument("--offline", action="store_true", help="build pretrained bases without downloading weights")  # fmt: skip
+    add_scaling_args(p)
     p.set_defaults(handler=cmd_train)
 
     p = sub.add_parser("runs", help="list runs: id, status, epochs, best validation metric")
     p.add_argument("root", nargs="?", help="directory holding run directories (default: runs)")
     p.set_defaults(handler=cmd_runs)
+
+
+def add_scaling_args(p: argparse.ArgumentParser) -> None:
+    """--executor, --address and --devices: where jobs run, and on how many devices each."""
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: processes of this machine (default); ray: tasks on a Ray cluster")  # fmt: skip
+    p.add_argument("--address", metavar="ADDR", help="with --executor ray: join this cluster "
+                   "(default: start a local Ray instance for this command)")  # fmt: skip
+    p.add_argument("--devices", type=int, metavar="N", help="train each model on N devices "
+                   "(GPUs; logical CPU devices where there are none); the batch size is split across them")  # fmt: skip
+
+
+def scaling(args, design=None):
+    """The executor the flags ask for (and --devices applied to ``design``): CommandError
+    (exit 2) with one line when it cannot be had."""
+    from designer.training import TrainingError
+    from designer.training.registry import make_executor
+
+    if args.devices is not None:
+        if not 1 <= args.devices <= 64:
+            raise CommandError("--devices must be between 1 and 64")
+        if design is not None:
+            design.training.devices = args.devices
+    try:
+        return make_executor(args.executor, args.address)
+    except TrainingError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_datasets(args) -> int:
@@ -67,13 +95,14 @@ def cmd_train(args) -> int:
         value = getattr(args, flag)
         if value is not None and value < 1:
             raise CommandError(f"--{flag.replace('_', '-')} must be at least 1", EXIT_UNREADABLE)
-    registry = training.Registry(max_concurrent=1)
+    if args.resume:
+        given = (args.design, args.dataset, args.data, args.target, args.out, args.limit,
+                 args.batch_size, args.offline, args.devices)  # fmt: skip
+        if any(given):
+            raise CommandError("--resume continues a run as it was: give only --epochs (and --fine-tune)")  # fmt: skip
+    registry = training.Registry(max_concurrent=1, executor=scaling(args))
     try:
         if args.resume:
-            given = (args.design, args.dataset, args.data, args.target, args.out, args.limit,
-                     args.batch_size, args.offline)  # fmt: skip
-            if any(given):
-                raise CommandError("--resume continues a run as it was: give only --epochs (and --fine-tune)")  # fmt: skip
             if not args.epochs:
                 raise CommandError("--resume needs --epochs N (how many more epochs)")
             job = training.resume_training(args.resume, epochs=args.epochs,
@@ -84,9 +113,12 @@ def cmd_train(args) -> int:
             if args.fine_tune:
                 raise CommandError("--fine-tune goes with --resume RUN_DIR")
             design, data = _design_and_data(args)
+            if args.devices:
+                design.training.devices = args.devices
             job = training.start_training(design, data=data, run_dir=args.out, epochs=args.epochs,
                                           limit=args.limit, offline=args.offline, registry=registry)  # fmt: skip
     except training.TrainingError as exc:
+        registry.shutdown()
         raise CommandError(str(exc), EXIT_UNREADABLE) from None
     try:
         interrupted = _follow(job)

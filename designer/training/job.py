@@ -6,7 +6,8 @@ records them here, and the UI polls :meth:`Job.snapshot` (the current picture) o
 
 ``phase``   {"phase": "loading data" | "checking" | "building" | "training" | "saving" | "evaluating"}
 ``start``   {"pid", "epochs", "initial_epoch", "batches", "task", "kind", "class_names",
-             "history", "samples", "learning_rate"}
+             "history", "samples", "learning_rate", "replicas" (devices training the model),
+             "host" (the machine it trains on)}
 ``batch``   {"epoch" (1-based, in progress), "batch" (1-based), "batches", "logs"}
 ``epoch``   {"epoch" (epochs done), "epochs", "logs" (the history row), "duration",
              "grid" (2-D data only: {"xs", "ys", "probs" [y][x][class], "labels" [y][x]})}
@@ -68,6 +69,7 @@ class Job:
         self._pause_requested = False
         self._stop_event = self._pause_event = None  # multiprocessing Events, once running
         self.queue_position: int | None = None  # maintained by the registry
+        self.executor: Any = None  # what trains it (set by the registry when it is submitted)
 
     # ---- control (any thread) ----------------------------------------------------------------
     def stop(self) -> None:
@@ -150,6 +152,8 @@ class Job:
                 "kind": self._info.get("kind"),
                 "class_names": self._info.get("class_names", []),
                 "samples": self._info.get("samples"),
+                "replicas": self._info.get("replicas"),
+                "where": where(self.executor.name if self.executor else "local", self._info.get("host")),
                 "created": self._created,
             }
 
@@ -221,7 +225,7 @@ class Job:
         self._initial = ev["initial_epoch"]
         self._batches = ev["batches"]
         self._history = [dict(r) for r in ev.get("history", [])]
-        self._info = {k: ev.get(k) for k in ("task", "kind", "class_names", "samples")}
+        self._info = {k: ev.get(k) for k in ("task", "kind", "class_names", "samples", "replicas", "host")}
 
     def _on_batch(self, ev: dict) -> None:
         self._batch, self._batches = ev["batch"], ev["batches"]
@@ -273,3 +277,10 @@ class Job:
             self._error_kind = self._error_kind or kind
             self.queue_position = None
             self._done.set()
+
+
+def where(executor: str, host: str | None) -> str:
+    """Where a run trained, for run tables: "local", or "ray" and the worker's machine."""
+    if executor == "local" or not host:
+        return executor
+    return f"{executor}: {host}"

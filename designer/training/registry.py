@@ -1,14 +1,12 @@
-"""The process-wide job registry: runs jobs in child processes, a few at a time.
+"""The process-wide job registry: runs jobs through an executor, a few at a time.
 
 It lives at module level, not in ``st.session_state``, so a browser refresh or a second tab
 finds the running job again by its run id. Each job has a thread that waits for a free slot
-(jobs beyond :attr:`Registry.max_concurrent` wait with status ``queued``), then drives one
-child process doing all the Keras work and records what it reports into the job.
-
-Why a child process: Streamlit calls ``keras.backend.clear_session()`` after every script
-rerun, which breaks Keras work running in a thread of the server process. A process of its own
-is out of reach of that, and also isolates crashes and frees all TensorFlow memory at the end.
-It is started with "spawn", because forking a process that imported TensorFlow is unsafe.
+(jobs beyond :attr:`Registry.max_concurrent` wait with status ``queued``), then hands the job
+to the registry's executor, which trains it somewhere and records what it reports into the
+job: ``local`` (:mod:`designer.training.local`, child processes of this machine, the default)
+or ``ray`` (:mod:`designer.training.remote`, tasks on a Ray cluster). Either way the job, its
+events and its run directory on this machine look the same.
 """
 
 from __future__ import annotations
@@ -19,27 +17,45 @@ import time
 from pathlib import Path
 from typing import Any
 
-from designer.training import rundir, spawn
+from designer.training import rundir
 from designer.training.job import Job
+from designer.training.local import LocalExecutor, write_status_quietly
 from designer.training.request import TrainRequest
 
 MAX_JOBS_ENV = "KERAS_DESIGNER_MAX_JOBS"
+EXECUTOR_ENV = "KERAS_DESIGNER_EXECUTOR"
+RAY_ADDRESS_ENV = "KERAS_DESIGNER_RAY_ADDRESS"
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(name: str = "local", address: str | None = None) -> Any:
+    """An executor by name; ``ray`` without ``address`` starts a local Ray instance on first
+    use. Raises TrainingError (one line) for an unknown name or a missing Ray extra."""
+    if name == "local":
+        if address:
+            raise rundir.TrainingError("--address goes with --executor ray")
+        return LocalExecutor()
+    if name == "ray":
+        from designer.training.remote import RayExecutor
+
+        return RayExecutor(address)
+    raise rundir.TrainingError(f"unknown executor {name!r}: choose {' or '.join(EXECUTORS)}")
 
 
 class Registry:
     """Training jobs keyed by run id (the run directory's name)."""
 
-    def __init__(self, max_concurrent: int | None = None, stop_grace: float = 60.0):
+    def __init__(self, max_concurrent: int | None = None, stop_grace: float = 60.0,
+                 executor: Any = None):  # fmt: skip
         self._cond = threading.Condition()
         self._jobs: dict[str, Job] = {}
         self._queue: list[Job] = []
         self._running: set[Job] = set()
         self._max = max(1, int(max_concurrent or os.environ.get(MAX_JOBS_ENV) or 1))
-        # After a stop request, a child silent this long (a huge batch on a slow machine, or a
-        # hang) is terminated; the job then ends "stopped" with the files of its last epoch.
+        # After a stop request, a worker silent this long (a huge batch on a slow machine, or
+        # a hang) is terminated; the job then ends "stopped" with the files of its last epoch.
         self.stop_grace = stop_grace
-        self._ctx = spawn.context()
-        self._spare: tuple | None = None
+        self.executor = executor or LocalExecutor()
 
     # ---- configuration -------------------------------------------------------------------------
     @property
@@ -52,6 +68,16 @@ class Registry:
             self._max = max(1, int(value))
             self._cond.notify_all()
 
+    def use(self, executor: Any, max_concurrent: int | None = None) -> None:
+        """Send the jobs submitted from now on to ``executor`` (jobs already submitted stay
+        where they are); the old executor's spare resources are released."""
+        with self._cond:
+            old, self.executor = self.executor, executor
+        if old is not executor and not any(j.executor is old for j in self.active()):
+            old.shutdown()
+        if max_concurrent is not None:
+            self.max_concurrent = max_concurrent
+
     # ---- jobs ----------------------------------------------------------------------------------
     def submit(self, request: TrainRequest, history: list[dict] | None = None) -> Job:
         """Queue a job for ``request.run_dir`` and return it at once (status ``queued``)."""
@@ -61,6 +87,7 @@ class Registry:
             if old is not None and not old.done:
                 raise rundir.TrainingError(f"run {run_id} is already training")
             job = Job(run_id, request, history)
+            job.executor = self.executor
             self._jobs[run_id] = job
             self._queue.append(job)
             self._renumber()
@@ -81,26 +108,20 @@ class Registry:
         return [j for j in self.jobs() if not j.done]
 
     def prewarm(self) -> None:
-        """Start a spare training process now (TensorFlow takes seconds to import), so the
-        next job starts training at once. Does nothing if a spare is ready."""
-        with self._cond:
-            if self._spare is None or not self._spare[0].is_alive():
-                self._spare = self._start_process()
+        """Have a worker ready (TensorFlow takes seconds to import) so the next job starts
+        training at once."""
+        self.executor.prewarm()
 
     def shutdown(self, timeout: float = 10.0) -> None:
-        """Stop every job and the spare process (for tests and clean exits)."""
-        for job in self.jobs():
+        """Stop every job and release the executors' workers (for tests and clean exits)."""
+        jobs = self.jobs()
+        for job in jobs:
             job.stop()
         deadline = time.monotonic() + timeout
-        for job in self.jobs():
+        for job in jobs:
             job.wait(max(0.0, deadline - time.monotonic()))
-        with self._cond:
-            spare, self._spare = self._spare, None
-        if spare is not None:
-            spare[1].close()
-            spare[0].join(2)
-            if spare[0].is_alive():
-                spare[0].kill()
+        for executor in {id(e): e for e in [self.executor, *(j.executor for j in jobs)]}.values():
+            executor.shutdown()
 
     # ---- scheduling ----------------------------------------------------------------------------
     def _renumber(self) -> None:
@@ -128,103 +149,20 @@ class Registry:
             self._running.discard(job)
             self._cond.notify_all()
 
-    def _start_process(self) -> tuple:
-        from designer.training.worker import child_main
-
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
-        proc = spawn.TrainingProcess(
-            target=child_main, args=(child_conn, stop_event, pause_event),
-            name="keras-designer-train", daemon=True,
-        )  # fmt: skip
-        proc.start()
-        # Our copy of the child's end must go, or reading would never see the child's death.
-        child_conn.close()
-        return proc, parent_conn, stop_event, pause_event
-
-    def _take_process(self) -> tuple:
-        with self._cond:
-            spare, self._spare = self._spare, None
-        if spare is not None and spare[0].is_alive():
-            return spare
-        return self._start_process()
-
     # ---- the job's thread ----------------------------------------------------------------------
     def _drive(self, job: Job) -> None:
         if not self._acquire(job):
-            _write_status(job.run_dir, "stopped", error=None, pid=None)
+            write_status_quietly(job, "stopped", error=None, pid=None)
             job._finish("stopped")
             return
-        proc = conn = None
         try:
-            proc, conn, stop_event, pause_event = self._take_process()
-            job._attach(proc.pid, stop_event, pause_event)
-            conn.send(job.request)
-            self._pump(job, proc, conn)
+            job.executor.run(job, self.stop_grace)
         except Exception as exc:  # noqa: BLE001 - a broken pipe or spawn failure ends the job
             message = f"the training process failed to start: {type(exc).__name__}: {exc}"
-            _write_status(job.run_dir, "failed", error=message)
+            write_status_quietly(job, "failed", error=message)
             job._finish("failed", message, "training")
         finally:
-            if conn is not None:
-                conn.close()
-            if proc is not None:
-                proc.join(5)
-                if proc.is_alive():
-                    proc.kill()
-                    proc.join(5)
             self._release(job)
-
-    def _pump(self, job: Job, proc, conn) -> None:
-        """Move events from the child into the job until it reports ``done`` or dies."""
-        terminated = False
-        quiet_since = time.monotonic()
-        while True:
-            try:
-                if conn.poll(0.2):
-                    event = conn.recv()
-                    job._record(event)
-                    quiet_since = time.monotonic()
-                    if event.get("type") == "done":
-                        return
-                    continue
-            except (EOFError, OSError):
-                break  # the child's end closed: it exited or was killed
-            if not proc.is_alive():
-                break
-            # A stopping child still reports (saving, evaluating); only one that stays
-            # silent for the whole grace period after a stop request is terminated.
-            if job.stop_requested and time.monotonic() - quiet_since > self.stop_grace:
-                proc.terminate()
-                terminated = True
-                proc.join(5)
-                break
-        proc.join(5)
-        written = rundir.read_json(job.run_dir / rundir.STATUS_FILE) or {}
-        if written.get("status") in rundir.FINAL and written.get("pid") == proc.pid:
-            # The child finished and wrote its verdict, but its last message was lost.
-            job._finish(written["status"], written.get("error"))
-            return
-        code = proc.exitcode
-        if terminated:
-            status, error, kind = "stopped", "stopped by force after the grace period", None
-        else:
-            how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-            status, kind = "interrupted", "interrupted"
-            error = f"the training process ended unexpectedly ({how})"
-        history = rundir.read_history(job.run_dir)
-        _write_status(job.run_dir, status, error=error, epochs_done=len(history))
-        job._finish(status, error, kind)
-
-
-def _write_status(run_dir: Path, status: str, **fields: Any) -> None:
-    """status.json from the job's thread. A full (or read-only) disk must not keep the job
-    from ending: the job's own state is what the app shows, and the last complete
-    status.json stays behind (writes are atomic)."""
-    try:
-        rundir.write_status(run_dir, status, **fields)
-    except OSError:
-        pass
 
 
 _DEFAULT: Registry | None = None
@@ -276,6 +214,7 @@ def start_training(
             "uploads feed one: export the Python script and train it on your own paired data"
         )
     _check_data(design.data)
+    _check_devices(design.training)
     if run_dir is None:
         path = rundir.new_run_dir(root, design.name)
     else:
@@ -295,6 +234,16 @@ def start_training(
     request = TrainRequest(str(path), design.to_dict(), epochs, limit=limit, offline=offline,
                            hooks=dict(hooks or {}))  # fmt: skip
     return (registry or default_registry()).submit(request)
+
+
+def _check_devices(t: Any) -> None:
+    if not 1 <= t.devices <= 64:
+        raise rundir.TrainingError(f"devices must be between 1 and 64, got {t.devices}")
+    if t.batch_size < t.devices:
+        raise rundir.TrainingError(
+            f"a batch of {t.batch_size} cannot be split over {t.devices} devices: "
+            f"make the batch size at least {t.devices} (it is the global batch)"
+        )
 
 
 def _check_data(spec: Any) -> None:

@@ -27,6 +27,8 @@ class TrainRequest:
     offline: bool = False  # build pretrained bases without downloading weights
     batch_interval: float = 0.05  # at most one batch event per this many seconds
     hooks: dict[str, Any] = field(default_factory=dict)
+    executor: str = "local"  # what runs the job ("local" or "ray"), written to status.json
+    host: str | None = None  # the worker's machine, when the executor names it better than its hostname
 
     def all_hooks(self) -> dict[str, Any]:
         try:

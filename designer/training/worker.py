@@ -17,6 +17,7 @@ import errno
 import math
 import os
 import signal
+import socket
 import sys
 import time
 import traceback
@@ -96,7 +97,8 @@ def child_main(conn, stop_event, pause_event) -> None:
 def train(request: TrainRequest, emit, control) -> dict:
     """Run one training job; returns the final ``done`` event (also emitted)."""
     run_dir = Path(request.run_dir)
-    rundir.write_status(run_dir, "running", pid=os.getpid(), error=None)
+    rundir.write_status(run_dir, "running", pid=os.getpid(), error=None, executor=request.executor,
+                        host=request.host or socket.gethostname())  # fmt: skip
     (run_dir / rundir.STOP_FILE).unlink(missing_ok=True)
     state: dict[str, Any] = {"history": rundir.read_history(run_dir) if request.resume else []}
     try:
@@ -147,9 +149,15 @@ def _problems(design, info, resume: bool) -> list[tuple[str, str]]:
 def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> dict:
     from designer.data import load_dataset
     from designer.spec import Design
+    from designer.training.devices import strategy_for
 
     design = Design.from_dict(request.design)
     hooks = request.all_hooks()
+    # First, before anything in this process starts TensorFlow's runtime (see devices.py).
+    device_warnings: list[str] = []
+    strategy = strategy_for(design.training.devices, device_warnings)
+    for warning in device_warnings:
+        emit({"type": "warning", "message": warning})
     emit({"type": "phase", "phase": "loading data"})
     data = load_dataset(design.data, limit=request.limit)
     info = data.info
@@ -174,7 +182,10 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
     t = design.training
     keras.utils.set_random_seed(t.seed)
     resolved = compiling.resolve(design, info.task)
-    model = _model(request, design, resolved, run_dir)
+    # Variables made in the strategy's scope are mirrored on every device; fit() then splits
+    # each batch across them.
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = _model(request, design, resolved, run_dir)
 
     def enc(y):
         return encode_labels_for_loss(y, resolved.loss, info.num_classes)
@@ -198,7 +209,8 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
           "batches": batches, "task": info.task, "kind": info.kind,
           "class_names": list(info.class_names), "history": list(history),
           "samples": {"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-          "learning_rate": cb.current_lr(model)})  # fmt: skip
+          "learning_rate": cb.current_lr(model), "host": request.host or socket.gethostname(),
+          "replicas": strategy.num_replicas_in_sync if strategy else 1})  # fmt: skip
     if control.should_stop():  # stopped while loading or building: nothing to train
         return {"type": "done", "status": "stopped", "error": None}
     emit({"type": "phase", "phase": "training"})

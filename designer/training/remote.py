@@ -1,0 +1,483 @@
+"""The ``ray`` executor: each job is a Ray actor on a cluster (``pip install 'keras-designer[ray]'``).
+
+The actor runs the very same :func:`designer.training.worker.train` as a local child process,
+in a scratch directory on whichever node Ray picked. Nothing assumes a shared filesystem: the
+job's thread here polls the actor about four times a second for the events it emitted and the
+files of its scratch run directory that changed, and writes them into the run directory on this
+machine, so the live charts, stop and pause, the statuses and the run directory behave exactly
+as with the ``local`` executor. Models (``model.keras``, ``best.keras``), the largest files, are
+brought back at most every :data:`MODEL_SYNC_S` seconds and at the end.
+
+Without an address, the first job starts a local Ray instance that lives as long as this
+process (good for tests and for one big machine); with one, the process joins that cluster.
+Our code goes with each job (Ray's ``py_modules``), so the cluster's nodes need only our
+dependencies (installing ``keras-designer`` there gives them).
+
+Multi-worker training of one model (``MultiWorkerMirroredStrategy``, Ray Train's
+TensorflowTrainer) is not offered: it fails inside ``model.fit`` with Keras 3
+(keras-team/keras#20585). One job uses one node, and several devices of that node through
+``training.devices`` (see :mod:`designer.training.devices`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import designer
+from designer.training import rundir
+from designer.training.job import Job
+from designer.training.local import end_lost, write_status_quietly
+from designer.training.request import TrainRequest
+
+RAY_MISSING = "the ray executor needs Ray: pip install 'keras-designer[ray]'"
+POLL_S = 0.25
+MODEL_SYNC_S = 10.0
+MODEL_FILES = (rundir.MODEL_FILE, rundir.BEST_FILE)
+UPLOAD_DIR = "upload"  # where a job's own data file goes in the worker's scratch directory
+
+_LOCK = threading.Lock()
+_JOINED: str | None = None  # the address this process joined ("" for its own local instance)
+
+
+def import_ray() -> Any:
+    _use_token_if_any()  # read by Ray when it is imported
+    try:
+        import ray
+    except ImportError:
+        raise rundir.TrainingError(RAY_MISSING) from None
+    return ray
+
+
+def connect(address: str | None = None, num_cpus: int | None = None) -> Any:
+    """Join the Ray cluster at ``address``, or start a local instance; once per process.
+
+    A process can be connected to one cluster only: asking for another one is refused with
+    a message rather than silently training on the first.
+    """
+    global _JOINED
+    ray = import_ray()
+    wanted = address or ""
+    with _LOCK:
+        if ray.is_initialized():
+            if _JOINED is not None and _JOINED != wanted:
+                where = f"the Ray cluster at {_JOINED}" if _JOINED else "a local Ray instance"
+                raise rundir.TrainingError(f"this process already uses {where}: restart it to use another")  # fmt: skip
+            return ray
+        if address:
+            _check_reachable(address)
+        # Ray's start-up banner and usage-stats notice are not ours to print; its logs stay
+        # in its session directory (/tmp/ray/...).
+        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+        noise = tempfile.TemporaryFile()
+        try:
+            with _stderr_to(noise):
+                _init_in_lasting_thread(
+                    ray, address=address or "local", num_cpus=None if address else num_cpus,
+                    include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
+                    runtime_env=_runtime_env(), namespace="keras-designer",
+                )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - no cluster there, a version mismatch...
+            noise.seek(0)
+            said = noise.read().decode(errors="replace")
+            text = " ".join(str(exc).split())[:300]
+            if "InvalidAuthToken" in said:
+                text = ("the cluster wants its token: copy its ~/.ray/auth_token here or set "
+                        "RAY_AUTH_TOKEN (ray get-auth-token on the head prints it)")  # fmt: skip
+            what = f"cannot join the Ray cluster at {address}" if address else "cannot start a local Ray instance"  # fmt: skip
+            raise rundir.TrainingError(f"{what}: {text}") from None
+        finally:
+            noise.close()
+        _JOINED = wanted
+        return ray
+
+
+def _use_token_if_any() -> None:
+    """Ray clusters started with 2.59 or later ask for a token (ray start writes it to
+    ~/.ray/auth_token); a client only sends one in token mode, which Ray reads when it is
+    imported. Where a token is at hand and the user chose no mode, send it."""
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or (
+        Path.home() / ".ray" / "auth_token"
+    ).is_file():
+        os.environ["RAY_AUTH_MODE"] = "token"
+
+
+@contextlib.contextmanager
+def _stderr_to(sink) -> Any:
+    """Ray's C++ client writes its retries and warnings straight to file descriptor 2 while it
+    connects: keep them out of our output (they explain a failure, so the caller reads them)."""
+    saved = os.dup(2)
+    try:
+        os.dup2(sink.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _check_reachable(address: str, timeout: float = 5.0) -> None:
+    """Refuse an address nothing answers at, at once: Ray itself would retry for minutes,
+    printing a warning every few seconds."""
+    if address == "auto":
+        return  # Ray finds the cluster this machine belongs to
+    host_port = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        raise rundir.TrainingError(f"{address!r} is not a Ray address: write HOST:PORT (6379) or ray://HOST:PORT (10001)")  # fmt: skip
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise rundir.TrainingError(f"cannot reach the Ray cluster at {address} ({reason}): "
+                                   "is it started (ray start --head)?") from None  # fmt: skip
+
+
+def _init_in_lasting_thread(ray, **options) -> None:
+    """``ray.init`` in a thread that lives as long as the process.
+
+    A local instance's processes (GCS, raylet) are told to die with the *thread* that started
+    them (Linux' parent-death signal follows the thread), and the threads that ask for Ray
+    here (a job's thread, a Streamlit script run) end long before the process does: Ray would
+    go down with the first of them, killing every job still running.
+    """
+    outcome: dict[str, BaseException] = {}
+    ready = threading.Event()
+
+    def keeper() -> None:
+        try:
+            ray.init(**options)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome["error"] = exc
+        ready.set()
+        if "error" not in outcome:
+            threading.Event().wait()
+
+    threading.Thread(target=keeper, name="ray-keeper", daemon=True).start()
+    ready.wait()
+    if "error" in outcome:
+        raise outcome["error"]
+
+
+def _runtime_env() -> dict:
+    # Our package travels with every job, so a cluster runs the launching side's version.
+    return {
+        "py_modules": [str(Path(designer.__file__).parent)],
+        "excludes": ["__pycache__", "*.pyc"],
+        "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"},
+    }
+
+
+# ---- what the cluster has ------------------------------------------------------------------------
+@dataclasses.dataclass
+class Node:
+    address: str
+    alive: bool
+    cpus: float
+    free_cpus: float
+    gpus: float
+    free_gpus: float
+    memory_gb: float
+
+
+def nodes(address: str | None = None) -> list[Node]:
+    """The cluster's nodes with their total and free CPUs and GPUs."""
+    ray = connect(address)
+    try:  # per-node free resources: only in Ray's private state API
+        from ray._private.state import available_resources_per_node
+
+        free = available_resources_per_node()
+    except Exception:  # noqa: BLE001 - another Ray version: free = total
+        free = {}
+    out = []
+    for n in ray.nodes():
+        total = n.get("Resources") or {}
+        avail = free.get(n.get("NodeID"), total) if n.get("Alive") else {}
+        out.append(Node(
+            address=n.get("NodeManagerAddress", "?"), alive=bool(n.get("Alive")),
+            cpus=total.get("CPU", 0.0), free_cpus=avail.get("CPU", 0.0),
+            gpus=total.get("GPU", 0.0), free_gpus=avail.get("GPU", 0.0),
+            memory_gb=total.get("memory", 0.0) / 2**30,
+        ))  # fmt: skip
+    return out
+
+
+def resources(devices: int, cluster: list[Node]) -> dict[str, float]:
+    """Ray's resource request for a job asking for ``devices`` devices: that many GPUs where
+    the cluster has GPUs, else that many CPUs (one logical CPU device each). Capped at what
+    the biggest node has, since one job runs on one node (a request no node can meet would
+    wait forever)."""
+    alive = [n for n in cluster if n.alive]
+    max_gpus = max((n.gpus for n in alive), default=0)
+    if max_gpus >= 1:
+        return {"num_cpus": 1, "num_gpus": float(min(devices, int(max_gpus)))}
+    max_cpus = max((n.cpus for n in alive), default=1)
+    return {"num_cpus": float(max(1, min(devices, int(max_cpus)))), "num_gpus": 0}
+
+
+# ---- the worker's side ---------------------------------------------------------------------------
+class Trainer:
+    """Lives in a Ray actor (a process on some node): trains one job in a scratch directory and
+    hands out its events and changed files when polled. A threaded actor, so that polls and
+    stop/pause requests are served while ``train`` runs."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._events: list[dict] = []
+        self._stop, self._pause = threading.Event(), threading.Event()
+        self._dir = Path(tempfile.mkdtemp(prefix="keras-designer-"))
+        self._seen: dict[str, tuple[int, int]] = {}
+
+    def train(self, request: TrainRequest, files: dict[str, bytes]) -> dict:
+        import ray
+
+        from designer.training import worker
+        from designer.training.callbacks import Control
+
+        for name, data in files.items():
+            path = self._dir / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        self._seen = self._stat()  # what we were sent is not news
+        data = request.design.get("data") or {}
+        if data.get("path"):
+            data["path"] = str(self._dir / UPLOAD_DIR / Path(data["path"]).name)
+        request.run_dir = str(self._dir)
+        request.host = ray.util.get_node_ip_address()
+        worker._redirect_output(self._dir / rundir.LOG_FILE)
+        return worker.train(request, self._emit, Control(self._stop, self._pause, self._dir))
+
+    def _emit(self, event: dict) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def _stat(self) -> dict[str, tuple[int, int]]:
+        out = {}
+        for path in self._dir.rglob("*"):
+            rel = path.relative_to(self._dir)
+            # Temporary files of atomic writes start with a dot; uploads were sent by us.
+            if path.is_file() and not any(p.startswith(".") for p in rel.parts) and rel.parts[0] != UPLOAD_DIR:  # fmt: skip
+                st = path.stat()
+                out[str(rel)] = (st.st_mtime_ns, st.st_size)
+        return out
+
+    def poll(self, models: bool) -> tuple[list[dict], dict[str, bytes]]:
+        """The events since the last poll, then the files changed since (in that order, so
+        the files are at least as new as the events: an epoch event finds its history row)."""
+        with self._lock:
+            events, self._events = self._events, []
+        files = {}
+        for name, stamp in self._stat().items():
+            if self._seen.get(name) == stamp or (name in MODEL_FILES and not models):
+                continue
+            try:
+                files[name] = (self._dir / name).read_bytes()
+            except OSError:
+                continue  # replaced between listing and reading: the next poll brings it
+            self._seen[name] = stamp
+        return events, files
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def pause(self, on: bool) -> None:
+        (self._pause.set if on else self._pause.clear)()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+
+class _Flag:
+    """The stop/pause events :class:`Job` sets, forwarded to the actor."""
+
+    def __init__(self, set_remote, clear_remote=None):
+        self._set, self._clear, self._on = set_remote, clear_remote, False
+
+    def set(self) -> None:
+        self._on = True
+        self._set()
+
+    def clear(self) -> None:
+        self._on = False
+        if self._clear:
+            self._clear()
+
+    def is_set(self) -> bool:
+        return self._on
+
+
+# ---- the launching side --------------------------------------------------------------------------
+class RayExecutor:
+    name = "ray"
+
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        self.address = address or None
+        self.num_cpus = num_cpus  # a local instance's CPUs (default: all of this machine's)
+        self._actor_class = None
+        import_ray()  # a missing extra is reported when the executor is chosen, not at the first job
+
+    def describe(self) -> str:
+        return f"Ray cluster at {self.address}" if self.address else "a local Ray instance"
+
+    def connect(self) -> Any:
+        ray = connect(self.address, self.num_cpus)
+        if self._actor_class is None:
+            self._actor_class = ray.remote(max_concurrency=4)(Trainer)
+        return ray
+
+    def nodes(self) -> list[Node]:
+        self.connect()
+        return nodes(self.address)
+
+    def total_cpus(self) -> int:
+        return int(sum(n.cpus for n in self.nodes() if n.alive))
+
+    def prewarm(self) -> None:
+        # Starting a local instance takes seconds: do it now, in the background.
+        threading.Thread(target=self._prewarm, daemon=True).start()
+
+    def _prewarm(self) -> None:
+        try:
+            self.connect()
+        except rundir.TrainingError:
+            pass  # the first job reports it
+
+    def shutdown(self) -> None:
+        # Each job's actor is killed when the job ends. A local Ray instance stops with this
+        # process (Ray's own exit handler); other executors of the process may still use it.
+        pass
+
+    def run(self, job: Job, stop_grace: float) -> None:
+        ray = self.connect()
+        design = job.request.design
+        devices = int((design.get("training") or {}).get("devices") or 1)
+        options = resources(devices, nodes(self.address))
+        # The worker has neither this machine's environment nor its files: resolve the test
+        # hooks here, and send the run directory's inputs (and an uploaded data file) along.
+        request = dataclasses.replace(job.request, executor=self.name, hooks=job.request.all_hooks(),
+                                      design=_copy(design))  # fmt: skip
+        files = _outgoing(job.run_dir, request)
+        actor = self._actor_class.options(**options).remote()
+        try:
+            job._attach(None, _Flag(actor.stop.remote),
+                        _Flag(lambda: actor.pause.remote(True), lambda: actor.pause.remote(False)))  # fmt: skip
+            job._record({"type": "phase", "phase": "waiting for a Ray worker"})
+            (job.run_dir / rundir.STOP_FILE).unlink(missing_ok=True)
+            result = actor.train.remote(request, files)
+            self._follow(ray, job, actor, result, stop_grace)
+        finally:
+            for step in (lambda: ray.get(actor.cleanup.remote(), timeout=10),
+                         lambda: ray.kill(actor, no_restart=True)):  # fmt: skip
+                try:
+                    step()
+                except Exception:  # noqa: BLE001 - the actor (or its node) is gone already
+                    pass
+
+    def _follow(self, ray, job: Job, actor, result, stop_grace: float) -> None:
+        quiet_since = last_models = time.monotonic()
+        while True:
+            ready, _ = ray.wait([result], timeout=POLL_S)
+            now = time.monotonic()
+            models = bool(ready) or now - last_models >= MODEL_SYNC_S
+            try:
+                events, files = ray.get(actor.poll.remote(models), timeout=120)
+            except Exception as exc:  # noqa: BLE001 - the actor died (its node was lost...)
+                return self._lost(ray, job, result, exc)
+            if models:
+                last_models = now
+            _store(job.run_dir, files)
+            for event in events:
+                job._record(event)
+            if events:
+                quiet_since = now
+            if ready:
+                break
+            if (job.run_dir / rundir.STOP_FILE).exists() and not job.stop_requested:
+                job.stop()  # `request_stop` from another process: it only sees our files
+            if job.stop_requested and now - quiet_since > stop_grace:
+                ray.kill(actor, no_restart=True)
+                end_lost(job, "stopped", "stopped by force after the grace period", None)
+                return
+        if not job.done:  # train returned without its verdict reaching us, or raised
+            self._lost(ray, job, result, None)
+
+    def _lost(self, ray, job: Job, result, exc: BaseException | None) -> None:
+        try:
+            ray.get(result, timeout=5)
+        except Exception as err:  # noqa: BLE001 - the worker's own exception, or Ray's
+            exc = err
+        if exc is None:
+            end_lost(job, "interrupted", "the Ray worker ended without a verdict")
+            return
+        name = type(exc).__name__
+        if "ActorDied" in name or "ActorError" in name or "Unavailable" in name:
+            end_lost(job, "interrupted", f"the Ray worker ended unexpectedly: {_one_line(exc)}")
+        else:
+            message = f"on the Ray worker: {_one_line(exc)}"
+            write_status_quietly(job, "failed", error=message)
+            job._finish("failed", message, "training")
+
+
+def _one_line(exc: BaseException) -> str:
+    # A RayTaskError's text is the remote traceback: its last line names the error.
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return (lines[-1] if lines else type(exc).__name__)[:300]
+
+
+def _copy(value: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(value)
+
+
+def _outgoing(run_dir: Path, request: TrainRequest) -> dict[str, bytes]:
+    """The files the worker needs: the run directory as it is (a resumed run's model and
+    history included) and the design's own data file."""
+    files = {}
+    for name in (rundir.DESIGN_FILE, rundir.RUN_FILE, rundir.STATUS_FILE, rundir.HISTORY_FILE, *MODEL_FILES):  # fmt: skip
+        path = run_dir / name
+        if path.is_file():
+            files[name] = path.read_bytes()
+    data_path = (request.design.get("data") or {}).get("path")
+    if data_path:
+        try:
+            files[f"{UPLOAD_DIR}/{Path(data_path).name}"] = Path(data_path).read_bytes()
+        except OSError as exc:
+            raise rundir.TrainingError(f"cannot read {data_path}: {exc.strerror}") from None
+    return files
+
+
+def _store(run_dir: Path, files: dict[str, bytes]) -> None:
+    """Write the worker's files into the run directory here, each atomically.
+
+    status.json names the process that answers for the run on this machine (this one), so
+    that readers here see the run as alive while we follow it and as interrupted if we die;
+    the worker's own pid is kept as ``worker_pid``."""
+    for name, data in files.items():
+        path = run_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name == rundir.STATUS_FILE:
+            import json
+
+            try:
+                status = json.loads(data)
+            except ValueError:
+                continue
+            status["worker_pid"] = status.get("pid")
+            status["pid"] = os.getpid()
+            status["pid_created"] = rundir.process_created(os.getpid())
+            rundir.write_json(path, status)
+            continue
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
