@@ -33,6 +33,7 @@ from designer.training import (
     start_training,
 )
 from designer.training import registry as registry_module
+from designer.training.local import LocalExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 300  # generous: other work may share the 2 cores
@@ -88,9 +89,9 @@ def fake_child(conn, stop_event, pause_event):
     conn.send({"type": "done", "status": status, "error": None, "metrics": None})
 
 
-class FakeChildRegistry(Registry):
-    """A real registry (slots, queue, threads, pipes, spawned processes) whose processes run
-    :func:`fake_child` instead of the Keras worker."""
+class FakeChildExecutor(LocalExecutor):
+    """The local executor (spawned processes, pipes) whose processes run :func:`fake_child`
+    instead of the Keras worker."""
 
     def _start_process(self):
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
@@ -100,6 +101,11 @@ class FakeChildRegistry(Registry):
         proc.start()
         child_conn.close()
         return proc, parent_conn, stop_event, pause_event
+
+
+def FakeChildRegistry(max_concurrent: int | None = None) -> Registry:  # noqa: N802 - reads as a class
+    """A real registry (slots, queue, threads) with :class:`FakeChildExecutor`."""
+    return Registry(max_concurrent=max_concurrent, executor=FakeChildExecutor())
 
 
 # ---- the real full-disk run, started first ------------------------------------------------------

@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import threading
 import time
@@ -105,8 +106,8 @@ def _use_token_if_any() -> None:
     """Ray clusters started with 2.59 or later ask for a token (ray start writes it to
     ~/.ray/auth_token); a client only sends one in token mode, which Ray reads when it is
     imported. Where a token is at hand and the user chose no mode, send it."""
-    if "RAY_AUTH_MODE" in os.environ:
-        return
+    if "RAY_AUTH_MODE" in os.environ or "ray" in sys.modules:
+        return  # chosen by the user, or too late: a mode Ray has not read would split the two sides
     if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or (
         Path.home() / ".ray" / "auth_token"
     ).is_file():
