@@ -27,6 +27,8 @@ PAGES = [
 if Path(__file__).with_name("pages").joinpath("experiments.py").is_file():
     PAGES.append(st.Page("pages/experiments.py", title="Experiments", url_path="experiments"))
 
+PAGES.append(st.Page("pages/settings.py", title="Settings", url_path="settings"))
+
 page = st.navigation(PAGES, position="top")
 status_slot = st.container()  # filled after the page ran, so it shows what the page changed
 page.run()

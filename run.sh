@@ -6,14 +6,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 venv=.venv
-stamp="$venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
+# The extras installed with the project: the tests' tools and Ray (so the ray executor's tests
+# run rather than skip). KERAS_DESIGNER_EXTRAS=test installs without Ray.
+extras="${KERAS_DESIGNER_EXTRAS:-test,ray}"
+stamp="$venv/.installed-$( (cat pyproject.toml; echo "$extras") | sha1sum | cut -c1-12)"
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv"
 fi
 if [ ! -f "$stamp" ]; then
   echo "Installing Keras Designer and its dependencies into $venv (first run only)..."
   "$venv/bin/python" -m pip install --quiet --upgrade pip
-  "$venv/bin/python" -m pip install --quiet -e '.[test]'
+  "$venv/bin/python" -m pip install --quiet -e ".[$extras]"
   rm -f "$venv"/.installed-* && touch "$stamp"
 fi
 what="${1:-app}"

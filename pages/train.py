@@ -55,6 +55,15 @@ with left:
     ss.setdefault("t:batch_size", int(t.batch_size))
     st.number_input("Batch size", 1, 65_536, step=1, key="t:batch_size", on_change=setting,
                     args=("t:batch_size", "training", "batch_size"), help="Samples per weight update")  # fmt: skip
+    ss.setdefault("t:devices", int(t.devices))
+    st.number_input("Devices", 1, 64, step=1, key="t:devices", on_change=setting,
+                    args=("t:devices", "training", "devices"),
+                    help="Copies of the model trained together, one per GPU (logical CPU devices where "
+                         "there is no GPU: slower, for trying it). The batch size is the global batch, "
+                         "split across them.")  # fmt: skip
+    if t.devices > 1:
+        st.caption(f"Batch {t.batch_size} split over {t.devices} devices: "
+                   f"{t.batch_size // t.devices} samples per device per step.")  # fmt: skip
     ss.setdefault("t:validation_split", float(d.data.validation_split))
     st.slider("Validation split", 0.0, 0.5, step=0.05, key="t:validation_split", on_change=setting,
               args=("t:validation_split", "data", "validation_split"),
@@ -77,12 +86,13 @@ with left:
         st.checkbox("Lower the learning rate on a plateau", key="t:reduce_lr", on_change=setting,
                     args=("t:reduce_lr", "training", "reduce_lr"),
                     help="LR schedule: divide the learning rate when the monitored value stalls")  # fmt: skip
-    for key in ("t:epochs", "t:batch_size", "t:validation_split", "t:patience"):
+    for key in ("t:epochs", "t:batch_size", "t:devices", "t:validation_split", "t:patience"):
         forms.show_error(key)
     b1, b2 = st.columns(2)
     b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=active, width="stretch")  # fmt: skip
     b2.button("■ Stop", key="train_stop", on_click=stop, disabled=not active, width="stretch")
-    st.caption(f"Trains **{d.name}** on **{d.data.dataset or 'no data set'}** in a background process.")  # fmt: skip
+    st.caption(f"Trains **{d.name}** on **{d.data.dataset or 'no data set'}** on {runs.executor_text()} "
+               "(Settings page: where runs train).")  # fmt: skip
 
 
 @st.fragment(run_every=1.0 if active else None)

@@ -12,7 +12,7 @@ from designer import templates
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
 
-PAGES = ["home", "data", "design", "train", "evaluate", "inspect_model", "export"]
+PAGES = ["home", "data", "design", "train", "evaluate", "inspect_model", "export", "settings"]
 
 
 @pytest.fixture

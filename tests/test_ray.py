@@ -66,7 +66,9 @@ def test_a_sweep_of_four_runs_through_ray_completes_every_run_directory_here(tmp
         assert status["status"] == "finished" and status["executor"] == "ray", status
         assert [r["epoch"] for r in read_history(run)] == [1, 2]
         metrics = json.loads((run / "metrics.json").read_text())
-        assert metrics["split"] == "test" and metrics["accuracy"] > 0.2  # ten classes: chance is 0.1
+        assert (
+            metrics["split"] == "test" and metrics["accuracy"] > 0.2
+        )  # ten classes: chance is 0.1
         model = keras.saving.load_model(run / "model.keras")
         assert model.output_shape == (None, 10)
         assert (run / "best.keras").is_file()
@@ -126,7 +128,10 @@ def test_resource_requests_follow_the_devices_setting():
     cpu_only = [Node("a", True, 8, 8, 0, 0, 16), Node("b", True, 4, 4, 0, 0, 16)]
     assert resources(1, cpu_only) == {"num_cpus": 1.0, "num_gpus": 0}
     assert resources(2, cpu_only) == {"num_cpus": 2.0, "num_gpus": 0}
-    assert resources(16, cpu_only) == {"num_cpus": 8.0, "num_gpus": 0}  # no node has 16: it would wait forever
+    assert resources(16, cpu_only) == {
+        "num_cpus": 8.0,
+        "num_gpus": 0,
+    }  # no node has 16: it would wait forever
     gpus = [Node("a", True, 16, 16, 4, 4, 64), Node("b", False, 16, 0, 8, 0, 64)]
     assert resources(2, gpus) == {"num_cpus": 1, "num_gpus": 2.0}
     assert resources(8, gpus) == {"num_cpus": 1, "num_gpus": 4.0}  # the dead node does not count

@@ -67,7 +67,7 @@ def snapshot(run_id: str | None) -> dict[str, Any] | None:
         "problems": [], "warnings": [], "metrics": metrics if isinstance(metrics, dict) else None,
         "grid": None, "queue_position": None, "task": (metrics or {}).get("task") if isinstance(metrics, dict) else None,
         "class_names": (metrics or {}).get("class_names", []) if isinstance(metrics, dict) else [],
-        "dataset": (design.get("data") or {}).get("dataset"),
+        "dataset": (design.get("data") or {}).get("dataset"), "where": rundir.status_where(status),
     }  # fmt: skip
 
 
@@ -124,8 +124,9 @@ def _live(info: Any) -> Any:
 
     snap = live.snapshot()
     history = snap.get("history") or []
+    where = snap.get("where") if snap.get("status") != "queued" else ""
     return dataclasses.replace(info, status=snap.get("status") or info.status, epochs=len(history),
-                               best=rundir.best_metric(history) or info.best)  # fmt: skip
+                               best=rundir.best_metric(history) or info.best, where=where)  # fmt: skip
 
 
 def recent(limit: int = 8) -> list[Any]:
@@ -163,6 +164,13 @@ def resume(run_id: str, epochs: int) -> str:
 
 def can_resume(run_id: str) -> bool:
     return (run_path(run_id) / "model.keras").is_file()
+
+
+def executor_text() -> str:
+    """Where new runs train, for captions: "this machine", "a local Ray instance"..."""
+    from designer.training import default_registry
+
+    return default_registry().executor.describe()
 
 
 def prewarm() -> None:

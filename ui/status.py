@@ -102,9 +102,10 @@ def runs_table(infos: list, key: str) -> None:
     """The list of runs (Train, Home): one look, one set of columns."""
     st.dataframe(
         [{"run": r.id, "design": r.name, "status": status_badge(r.status), "epochs": r.epochs,
-          "best": best_text(r.best), "started": when_text(r.started)} for r in infos],  # fmt: skip
+          "best": best_text(r.best), "started": when_text(r.started), "where": r.where} for r in infos],  # fmt: skip
         hide_index=True, width="stretch", key=key,
         column_config={"run": "Run", "design": "Design", "status": "Status",
                        "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
-                       "best": "Best", "started": "Started"},  # fmt: skip
+                       "best": "Best", "started": "Started",
+                       "where": st.column_config.TextColumn("Ran on", help="this machine (local) or a Ray node")},  # fmt: skip
     )  # fmt: skip

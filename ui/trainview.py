@@ -114,7 +114,8 @@ def problems(snap: dict[str, Any]) -> None:
 
 def headline(snap: dict[str, Any]) -> None:
     metrics = snap.get("metrics") or {}
-    st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}")
+    where = f" · on {snap['where']}" if snap.get("where") and snap.get("status") != "queued" else ""
+    st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}{where}")
     if not metrics or not metrics.get("n"):
         return
     split = metrics.get("split") or "test"

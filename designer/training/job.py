@@ -28,6 +28,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from designer.training import rundir
 from designer.training.request import TrainRequest
 
 MAX_EVENTS = 5000  # older batch events are dropped first; epochs and the rest are kept
@@ -153,7 +154,9 @@ class Job:
                 "class_names": self._info.get("class_names", []),
                 "samples": self._info.get("samples"),
                 "replicas": self._info.get("replicas"),
-                "where": where(self.executor.name if self.executor else "local", self._info.get("host")),
+                "where": rundir.where(
+                    self.executor.name if self.executor else "local", self._info.get("host")
+                ),
                 "created": self._created,
             }
 
@@ -225,7 +228,9 @@ class Job:
         self._initial = ev["initial_epoch"]
         self._batches = ev["batches"]
         self._history = [dict(r) for r in ev.get("history", [])]
-        self._info = {k: ev.get(k) for k in ("task", "kind", "class_names", "samples", "replicas", "host")}
+        self._info = {
+            k: ev.get(k) for k in ("task", "kind", "class_names", "samples", "replicas", "host")
+        }
 
     def _on_batch(self, ev: dict) -> None:
         self._batch, self._batches = ev["batch"], ev["batches"]
@@ -277,10 +282,3 @@ class Job:
             self._error_kind = self._error_kind or kind
             self.queue_position = None
             self._done.set()
-
-
-def where(executor: str, host: str | None) -> str:
-    """Where a run trained, for run tables: "local", or "ray" and the worker's machine."""
-    if executor == "local" or not host:
-        return executor
-    return f"{executor}: {host}"

@@ -170,12 +170,40 @@ _DEFAULT_LOCK = threading.Lock()
 
 
 def default_registry() -> Registry:
-    """The registry of this process (one per app server), created on first use."""
+    """The registry of this process (one per app server), created on first use.
+
+    Its executor comes from $KERAS_DESIGNER_EXECUTOR (local or ray), and is ray when
+    $KERAS_DESIGNER_RAY_ADDRESS names a cluster; the app's Settings page can change it.
+    """
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            _DEFAULT = Registry()
+            address = os.environ.get(RAY_ADDRESS_ENV) or None
+            name = os.environ.get(EXECUTOR_ENV) or ("ray" if address else "local")
+            try:
+                executor = make_executor(name, address if name == "ray" else None)
+            except rundir.TrainingError:
+                executor = LocalExecutor()  # the Settings page says why when Ray is chosen there
+            # On Ray, jobs the cluster cannot take yet wait in Ray's queue ("waiting for a Ray
+            # worker"); the registry's own slots then only bound the jobs handed over.
+            slots = None if executor.name == "local" else int(os.environ.get(MAX_JOBS_ENV) or 64)
+            _DEFAULT = Registry(max_concurrent=slots, executor=executor)
         return _DEFAULT
+
+
+def use_executor(name: str, address: str | None = None, registry: Registry | None = None) -> Any:
+    """Send the registry's new jobs to the executor ``name`` (at ``address``), connecting
+    first so that a cluster that cannot be joined is reported here (TrainingError) and the
+    current executor stays. With Ray, as many jobs run at once as the cluster has CPUs (Ray
+    queues what does not fit); locally, $KERAS_DESIGNER_MAX_JOBS (default 1)."""
+    registry = registry or default_registry()
+    executor = make_executor(name, address or None)
+    if name == "ray":
+        slots = max(1, executor.total_cpus())
+    else:
+        slots = int(os.environ.get(MAX_JOBS_ENV) or 1)
+    registry.use(executor, slots)
+    return executor
 
 
 def start_training(

@@ -108,9 +108,11 @@ def _use_token_if_any() -> None:
     imported. Where a token is at hand and the user chose no mode, send it."""
     if "RAY_AUTH_MODE" in os.environ or "ray" in sys.modules:
         return  # chosen by the user, or too late: a mode Ray has not read would split the two sides
-    if os.environ.get("RAY_AUTH_TOKEN") or os.environ.get("RAY_AUTH_TOKEN_PATH") or (
-        Path.home() / ".ray" / "auth_token"
-    ).is_file():
+    if (
+        os.environ.get("RAY_AUTH_TOKEN")
+        or os.environ.get("RAY_AUTH_TOKEN_PATH")
+        or (Path.home() / ".ray" / "auth_token").is_file()
+    ):
         os.environ["RAY_AUTH_MODE"] = "token"
 
 

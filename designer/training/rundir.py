@@ -251,6 +251,7 @@ class RunInfo:
     started: str | None
     error: str | None
     name: str  # the design's name
+    where: str = ""  # what trained it: "local", or "ray: <node>" (see job.where); "" while queued
 
     @property
     def best_text(self) -> str:
@@ -271,7 +272,23 @@ def run_info(run_dir: str | Path) -> RunInfo:
         started=status.get("started"),
         error=status.get("error"),
         name=design.get("name", "") if isinstance(design, dict) else "",
+        where=status_where(status),
     )
+
+
+def where(executor: str, host: str | None) -> str:
+    """Where a run trained, for run tables: "local", or "ray" and the worker's machine."""
+    if executor == "local" or not host:
+        return executor
+    return f"{executor}: {host}"
+
+
+def status_where(status: dict) -> str:
+    """What trained the run whose status.json is ``status`` (see :func:`where`)."""
+    if status.get("executor"):
+        return where(status["executor"], status.get("host"))
+    # Runs from before the ray executor existed all trained here.
+    return "" if status["status"] == "queued" else "local"
 
 
 def is_run_dir(path: Path) -> bool:
