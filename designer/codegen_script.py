@@ -110,7 +110,18 @@ def _main(design: Design, entry: codegen_data.DataEntry | None) -> tuple[str, se
             f"y_train = keras.utils.to_categorical(y_train, {entry.num_classes!r})",
             f"y_test = keras.utils.to_categorical(y_test, {entry.num_classes!r})",
         ]
-    lines += ["model = build_model()", "model.summary()"]
+    if t.devices > 1:
+        imports.add("import tensorflow as tf")
+        lines += [
+            f"# The design trains on {t.devices} devices: one copy of the model per GPU, each batch",
+            "# split across them (batch_size is the global batch). Without GPUs this is one device.",
+            "strategy = tf.distribute.MirroredStrategy()",
+            "with strategy.scope():",
+            "    model = build_model()",
+            "model.summary()",
+        ]
+    else:
+        lines += ["model = build_model()", "model.summary()"]
     fit = ["x_train", "y_train"]
     if validation > 0:
         fit.append(f"validation_split={validation!r}")

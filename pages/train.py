@@ -92,7 +92,7 @@ with left:
     b1.button("▶ Start", key="train_start", type="primary", on_click=start, disabled=active, width="stretch")  # fmt: skip
     b2.button("■ Stop", key="train_stop", on_click=stop, disabled=not active, width="stretch")
     st.caption(f"Trains **{d.name}** on **{d.data.dataset or 'no data set'}** on {runs.executor_text()} "
-               "(Settings page: where runs train).")  # fmt: skip
+               "(change it on the Settings page).")  # fmt: skip
 
 
 @st.fragment(run_every=1.0 if active else None)

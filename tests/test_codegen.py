@@ -214,12 +214,18 @@ def test_all_data_set_snippets_are_clean_code(tmp_path):
 def runs(scripts, tmp_path_factory):
     """``--help`` and a one-epoch training run of the digits script, started side by side
     (each pays for importing TensorFlow)."""
-    folders = {k: tmp_path_factory.mktemp(k) for k in ("help", "train")}
+    folders = {k: tmp_path_factory.mktemp(k) for k in ("help", "train", "devices")}
     out = folders["train"] / "digits.keras"
-    argv = {"help": ["--help"], "train": ["--epochs", "1", "--output", str(out)]}
+    argv = {"help": ["--help"], "train": ["--epochs", "1", "--output", str(out)],
+            "devices": ["--epochs", "1"]}  # fmt: skip
+    two = templates.get("digits-mlp")
+    two.training.devices = 2
+    script = {"help": scripts["digits-mlp"], "train": scripts["digits-mlp"],
+              "devices": folders["devices"] / "two_devices.py"}  # fmt: skip
+    script["devices"].write_text(codegen.generate(two))
     procs = {
         k: subprocess.Popen(
-            [sys.executable, str(scripts["digits-mlp"]), *argv[k]],
+            [sys.executable, str(script[k]), *argv[k]],
             cwd=folders[k],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -251,3 +257,13 @@ def test_generated_script_trains_end_to_end(runs):
     assert (folder / "digits.best.keras").is_file()  # the checkpoint callback
     model = keras.models.load_model(out)
     assert model.count_params() == build_model(templates.get("digits-mlp")).count_params()
+
+
+def test_a_design_on_several_devices_exports_a_mirrored_strategy_script_that_runs(runs):
+    code, stdout, stderr, folder = runs["devices"]
+    assert code == 0, stderr[-2000:]
+    text = (folder / "two_devices.py").read_text()
+    assert "strategy = tf.distribute.MirroredStrategy()" in text
+    assert "with strategy.scope():\n        model = build_model()" in text
+    assert ruff(folder / "two_devices.py").returncode == 0
+    assert "Test:" in stdout and (folder / "digits-mlp.keras").is_file()
