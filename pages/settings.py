@@ -34,8 +34,11 @@ with left:
                   help="HOST:6379, or ray://HOST:10001 for Ray Client")  # fmt: skip
     if choice == "ray" and not cluster.ray_installed():
         st.info("Ray is not installed here: `pip install 'keras-designer[ray]'`, then restart the app.")  # fmt: skip
+    locked = cluster.locked()
     st.button("Use this", key="set:apply", type="primary", on_click=apply,
-              disabled=choice == "ray" and not cluster.ray_installed())  # fmt: skip
+              disabled=locked or (choice == "ray" and not cluster.ray_installed()))  # fmt: skip
+    if locked:
+        st.caption("Locked by whoever runs this server (KERAS_DESIGNER_SETTINGS_LOCKED).")
     st.caption("The choice is the server's: every session's new runs go there. Runs already "
                "training finish where they started. Each run's files come back to this "
                "machine's run folder as it trains, so nothing needs a shared disk.")  # fmt: skip

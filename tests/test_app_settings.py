@@ -52,3 +52,10 @@ def test_devices_go_into_the_design_and_the_page_says_how_the_batch_is_split(app
     assert app.session_state["design"].training.devices == 2
     assert "Batch 64 split over 2 devices: 32 samples per device per step." in texts(app)
     assert "on this machine" in texts(app)
+
+
+def test_a_locked_server_keeps_its_executor(app, monkeypatch):
+    monkeypatch.setenv("KERAS_DESIGNER_SETTINGS_LOCKED", "1")
+    app.switch_page("pages/settings.py").run()
+    assert app.button(key="set:apply").disabled
+    assert "Locked by whoever runs this server" in texts(app)

@@ -135,3 +135,15 @@ def test_resource_requests_follow_the_devices_setting():
     gpus = [Node("a", True, 16, 16, 4, 4, 64), Node("b", False, 16, 0, 8, 0, 64)]
     assert resources(2, gpus) == {"num_cpus": 1, "num_gpus": 2.0}
     assert resources(8, gpus) == {"num_cpus": 1, "num_gpus": 4.0}  # the dead node does not count
+
+
+def test_files_from_a_worker_stay_inside_the_run_directory(tmp_path):
+    from designer.training.remote import _store
+
+    run = tmp_path / "run"
+    run.mkdir()
+    _store(run, {"history.csv": b"epoch\n1\n", "../escaped.txt": b"x", "/tmp/abs.txt": b"x",
+                 "logs/train/events": b"tb"})  # fmt: skip
+    assert (run / "history.csv").read_bytes() == b"epoch\n1\n"
+    assert (run / "logs" / "train" / "events").is_file()
+    assert not (tmp_path / "escaped.txt").exists() and not (run / "tmp").exists()

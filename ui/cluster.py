@@ -16,6 +16,11 @@ def ray_installed() -> bool:
     return importlib.util.find_spec("ray") is not None
 
 
+def locked() -> bool:
+    """The server's owner can forbid switching (a classroom server): every session shares it."""
+    return os.environ.get("KERAS_DESIGNER_SETTINGS_LOCKED", "") not in ("", "0")
+
+
 def registry() -> Any:
     from designer.training import default_registry
 
@@ -36,8 +41,11 @@ def default_address() -> str:
 
 def use(name: str, address: str) -> str:
     """Switch the server's executor; returns its description (TrainingError with a reason)."""
+    from designer.training import TrainingError
     from designer.training.registry import use_executor
 
+    if locked():
+        raise TrainingError("the settings of this server are locked")
     return use_executor(name, address.strip() or None).describe()
 
 
@@ -53,7 +61,7 @@ def resources() -> pd.DataFrame:
 
     busy = len([j for j in registry().active() if j.executor is ex])
     return pd.DataFrame([{"node": "this machine", "status": "alive",
-                          "CPUs free": f"{os.cpu_count()} (jobs running: {busy})", "GPUs free": "-",
+                          "CPUs free": f"{os.cpu_count()} cores, {busy} training", "GPUs free": "-",
                           "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB"}])  # fmt: skip
 
 

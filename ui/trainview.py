@@ -114,7 +114,8 @@ def problems(snap: dict[str, Any]) -> None:
 
 def headline(snap: dict[str, Any]) -> None:
     metrics = snap.get("metrics") or {}
-    where = f" · on {snap['where']}" if snap.get("where") and snap.get("status") != "queued" else ""
+    place = {"local": "this machine"}.get(snap.get("where") or "", snap.get("where"))
+    where = f" · on {place}" if place and snap.get("status") != "queued" else ""
     st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}{where}")
     if not metrics or not metrics.get("n"):
         return

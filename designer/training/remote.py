@@ -467,7 +467,10 @@ def _store(run_dir: Path, files: dict[str, bytes]) -> None:
     that readers here see the run as alive while we follow it and as interrupted if we die;
     the worker's own pid is kept as ``worker_pid``."""
     for name, data in files.items():
-        path = run_dir / name
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts:
+            continue  # a run's files stay inside its run directory, whatever a worker sends
+        path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if name == rundir.STATUS_FILE:
             import json

@@ -306,7 +306,12 @@ def test_user_flow(page, app_url, tmp_path):
         open_page(pg, "Experiments")
         screenshot(pg, "experiments")
 
-    step("export and experiments")
+    open_page(pg, "Settings")
+    expect(pg.get_by_text("New runs train on")).to_contain_text("this machine")
+    expect(pg.locator("[data-testid='stDataFrame']").first).to_be_visible()
+    screenshot(pg, "settings")
+
+    step("export, experiments and settings")
     out, _ = run.communicate(timeout=240)
     step("the exported script ran")
     assert run.returncode == 0, out[-3000:]
