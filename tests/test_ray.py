@@ -75,7 +75,7 @@ def test_a_sweep_of_four_runs_through_ray_completes_every_run_directory_here(tmp
     assert "best:" in result.stdout
 
 
-def test_stopping_a_ray_job_ends_it_stopped_with_its_files_here(registry, tmp_path):
+def test_pausing_and_stopping_a_ray_job_ends_it_stopped_with_its_files_here(registry, tmp_path):
     job = start_training(digits(50), root=tmp_path, registry=registry, hooks={"batch_delay": 0.03})
     deadline = time.monotonic() + 120
     while not job.snapshot()["history"] and time.monotonic() < deadline:
@@ -83,6 +83,12 @@ def test_stopping_a_ray_job_ends_it_stopped_with_its_files_here(registry, tmp_pa
     snap = job.snapshot()
     assert snap["history"], snap
     assert snap["where"].startswith("ray: ")  # the worker's node, for the run tables
+    for ask, status in ((job.pause, "paused"), (job.resume, "running")):
+        ask()  # reaches the worker, which says so
+        deadline = time.monotonic() + 60
+        while job.snapshot()["status"] != status and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert job.snapshot()["status"] == status
     job.stop()
     assert job.wait(120) == "stopped"
     status = read_status(job.run_dir)
