@@ -153,3 +153,21 @@ def test_files_from_a_worker_stay_inside_the_run_directory(tmp_path):
     assert (run / "history.csv").read_bytes() == b"epoch\n1\n"
     assert (run / "logs" / "train" / "events").is_file()
     assert not (tmp_path / "escaped.txt").exists() and not (run / "tmp").exists()
+
+
+def test_an_uploaded_csv_travels_with_the_job_to_the_worker(registry, tmp_path):
+    from test_train_cli import _csv  # the tests directory is on sys.path
+
+    from designer.spec import DataSpec, Design, Edge, Node
+
+    _csv(tmp_path / "points.csv")
+    nodes = [Node("features", "Input", {"shape": [3]}),
+             Node("hidden", "Dense", {"units": 8, "activation": "relu"}),
+             Node("output", "Dense", {"units": 2, "activation": "softmax"})]  # fmt: skip
+    design = Design(nodes, [Edge("features", "hidden"), Edge("hidden", "output")], name="csv")
+    data = DataSpec(dataset="upload", path=str(tmp_path / "points.csv"), target="label")
+    job = start_training(design, data=data, epochs=15, root=tmp_path / "runs", registry=registry)
+    assert job.wait(120) == "finished", job.snapshot()["last_error"]
+    assert job.snapshot()["metrics"]["accuracy"] > 0.7  # the label is a linear rule: chance is 0.5
+    saved = json.loads((job.run_dir / "design.json").read_text())
+    assert saved["data"]["path"] == str(tmp_path / "points.csv")  # this machine's path, kept
