@@ -262,7 +262,9 @@ def test_two_browser_sessions_train_at_once_and_keep_their_own_design_and_run(tm
         assert at.session_state["design"].name == name and at.session_state["run_id"] == rid
         assert at.query_params["session"] == at.session_state["session_id"]
         shown = [m.value for m in at.markdown]
-        assert f"**{rid}** · ▶ running · on this machine" in shown and not any(other in m for m in shown)
+        assert f"**{rid}** · ▶ running · on this machine" in shown and not any(
+            other in m for m in shown
+        )
         table = at.dataframe[0].value
         assert list(table["run"]) == [rid]  # its own run, not the other's
         assert "running" in table["status"][0]  # live, not the "queued" its status file said

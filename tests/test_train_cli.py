@@ -71,6 +71,19 @@ def test_runs_lists_id_status_epochs_and_best_validation_metric(tmp_path, capsys
         (["train", "--resume", "no-such-run"], "--epochs"),
         (["train", "design.json", "--epochs", "0"], "at least 1"),
         (["train"], "design file"),
+        (
+            ["train", "design.json", "--address", "127.0.0.1:6379"],
+            "--address goes with --executor ray",
+        ),
+        (["train", "design.json", "--devices", "0"], "--devices must be between 1 and 64"),
+        (
+            ["train", "design.json", "--devices", "4", "--batch-size", "2"],
+            "cannot be split over 4 devices",
+        ),
+        (
+            ["sweep", "design.json", "--set", "dense.units=8,16", "--out", "s", "--devices", "99"],
+            "--devices must be",
+        ),
     ],
 )
 def test_unreadable_input_exits_2_with_one_line(tmp_path, monkeypatch, capsys, args, message):
