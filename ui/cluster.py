@@ -73,5 +73,5 @@ def live_jobs() -> pd.DataFrame:
             continue
         snap = job.snapshot()
         rows.append({"run": job.run_id, "status": snap["status"], "phase": snap["phase"],
-                     "where": snap["where"] if snap["status"] != "queued" else ""})  # fmt: skip
+                     "where": snap["where"]})  # fmt: skip
     return pd.DataFrame(rows)

@@ -124,9 +124,8 @@ def _live(info: Any) -> Any:
 
     snap = live.snapshot()
     history = snap.get("history") or []
-    where = snap.get("where") if snap.get("status") != "queued" else ""
     return dataclasses.replace(info, status=snap.get("status") or info.status, epochs=len(history),
-                               best=rundir.best_metric(history) or info.best, where=where)  # fmt: skip
+                               best=rundir.best_metric(history) or info.best, where=snap["where"])  # fmt: skip
 
 
 def recent(limit: int = 8) -> list[Any]:

@@ -115,7 +115,7 @@ def problems(snap: dict[str, Any]) -> None:
 def headline(snap: dict[str, Any]) -> None:
     metrics = snap.get("metrics") or {}
     place = {"local": "this machine"}.get(snap.get("where") or "", snap.get("where"))
-    where = f" · on {place}" if place and snap.get("status") != "queued" else ""
+    where = f" · on {place}" if place else ""
     st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}{where}")
     if not metrics or not metrics.get("n"):
         return

@@ -154,11 +154,17 @@ class Job:
                 "class_names": self._info.get("class_names", []),
                 "samples": self._info.get("samples"),
                 "replicas": self._info.get("replicas"),
-                "where": rundir.where(
-                    self.executor.name if self.executor else "local", self._info.get("host")
-                ),
+                "where": self._where(),
                 "created": self._created,
             }
+
+    def _where(self) -> str:
+        """Where it trains (see rundir.where); "" while queued, when that is not known yet."""
+        if self._status == "queued":
+            return ""
+        return rundir.where(
+            self.executor.name if self.executor else "local", self._info.get("host")
+        )
 
     def _elapsed(self, now: float) -> float:
         if self._started is None:

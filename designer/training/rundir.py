@@ -251,7 +251,7 @@ class RunInfo:
     started: str | None
     error: str | None
     name: str  # the design's name
-    where: str = ""  # what trained it: "local", or "ray: <node>" (see job.where); "" while queued
+    where: str = ""  # what trained it: "local", or "ray: <node>" (see where()); "" while queued
 
     @property
     def best_text(self) -> str:
