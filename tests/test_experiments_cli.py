@@ -103,7 +103,7 @@ def test_sweep_reports_bad_values_per_point_and_runs_a_grid(tmp_path, design_fil
     assert "dense.units=0: dense: units: must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
-    monkeypatch.setattr(experiments, "_registry", lambda args, design: InlineRegistry())
+    monkeypatch.setattr(experiments, "_registry", lambda args: InlineRegistry())
     out = tmp_path / "sweep"
     code = main(["sweep", str(design_file), "--dataset", "digits", "--set", "dense.units=4,32",
                  "--set", "compile.learning_rate=0.01", "--epochs", "1", "--limit", "200",

@@ -78,28 +78,29 @@ def cmd_ensemble(args) -> int:
 
 # ---- bag and sweep: queued runs ----------------------------------------------------------------
 def _checked(args):
-    """The design with --dataset checked; raises CommandError (exit 2) for bad input."""
+    """The design with --dataset checked and --devices applied; raises CommandError (exit 2)
+    for bad input."""
     from designer.commands.core import load_design
+    from designer.commands.train import apply_devices, check_dataset
 
     for flag in ("epochs", "limit", "jobs"):
         value = getattr(args, flag, None)
         if value is not None and value < 1:
             raise CommandError(f"--{flag} must be at least 1")
     design = load_design(args.design)
+    apply_devices(args, design)
     for name in ("sweep.json", "bag.json"):
         if Path(args.out, name).exists():
             raise CommandError(f"{args.out} already holds a {name[:-5]}: choose another --out")
-    from designer.commands.train import check_dataset
-
     check_dataset(args.dataset or design.data.dataset)
     return design
 
 
-def _registry(args, design):
+def _registry(args):
     from designer.commands.train import scaling
     from designer.training import Registry, TrainingError
 
-    executor = scaling(args, design)
+    executor = scaling(args)
     jobs = args.jobs
     if jobs is None and executor.name == "ray":
         try:  # Ray queues what does not fit; this only bounds the jobs waiting there
@@ -111,7 +112,7 @@ def _registry(args, design):
     return registry
 
 
-def _run_jobs(args, design, own_error: type[Exception], start) -> tuple[list, bool]:
+def _run_jobs(args, own_error: type[Exception], start) -> tuple[list, bool]:
     """``start(registry)`` the jobs, follow them to the end: (jobs, all finished).
 
     ``own_error`` (the command's refusal of its settings) exits 1; data and training refusals
@@ -120,7 +121,7 @@ def _run_jobs(args, design, own_error: type[Exception], start) -> tuple[list, bo
     from designer.data import DataError
     from designer.training import TrainingError
 
-    registry = _registry(args, design)
+    registry = _registry(args)
     try:
         jobs = start(registry)
         return jobs, follow(jobs)
@@ -166,7 +167,7 @@ def cmd_bag(args) -> int:
     from designer import ensemble
 
     design = _checked(args)
-    jobs, ok = _run_jobs(args, design, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
+    jobs, ok = _run_jobs(args, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
         design, out=args.out, members=args.members, epochs=args.epochs, dataset=args.dataset,
         limit=args.limit, seed=args.seed, registry=registry))  # fmt: skip
     if not ok:
@@ -194,7 +195,7 @@ def cmd_sweep(args) -> int:
         sweep.grid(design, settings)  # every point checked before any process starts
     except sweep.SweepError as exc:
         raise CommandError(str(exc), EXIT_PROBLEM) from None
-    _, ok = _run_jobs(args, design, sweep.SweepError, lambda registry: sweep.start_sweep(
+    _, ok = _run_jobs(args, sweep.SweepError, lambda registry: sweep.start_sweep(
         design, settings, out=args.out, epochs=args.epochs, dataset=args.dataset, limit=args.limit,
         registry=registry))  # fmt: skip
     table = sweep.results(args.out)

@@ -51,17 +51,21 @@ def add_scaling_args(p: argparse.ArgumentParser) -> None:
                    "(GPUs; logical CPU devices where there are none); the batch size is split across them")  # fmt: skip
 
 
-def scaling(args, design=None):
-    """The executor the flags ask for (and --devices applied to ``design``): CommandError
-    (exit 2) with one line when it cannot be had."""
+def apply_devices(args, design) -> None:
+    """--devices into ``design``'s training settings; CommandError (exit 2) out of range."""
+    if args.devices is None:
+        return
+    if not 1 <= args.devices <= 64:
+        raise CommandError("--devices must be between 1 and 64")
+    design.training.devices = args.devices
+
+
+def scaling(args):
+    """The executor --executor and --address ask for: CommandError (exit 2) with one line
+    when it cannot be had."""
     from designer.training import TrainingError
     from designer.training.registry import make_executor
 
-    if args.devices is not None:
-        if not 1 <= args.devices <= 64:
-            raise CommandError("--devices must be between 1 and 64")
-        if design is not None:
-            design.training.devices = args.devices
     try:
         return make_executor(args.executor, args.address)
     except TrainingError as exc:
@@ -113,8 +117,6 @@ def cmd_train(args) -> int:
             if args.fine_tune:
                 raise CommandError("--fine-tune goes with --resume RUN_DIR")
             design, data = _design_and_data(args)
-            if args.devices:
-                design.training.devices = args.devices
             job = training.start_training(design, data=data, run_dir=args.out, epochs=args.epochs,
                                           limit=args.limit, offline=args.offline, registry=registry)  # fmt: skip
     except training.TrainingError as exc:
@@ -134,6 +136,7 @@ def _design_and_data(args):
     design = load_design(args.design)
     if args.batch_size:
         design.training.batch_size = args.batch_size
+    apply_devices(args, design)
     if args.data and args.dataset:
         raise CommandError("give either --dataset or --data, not both")
     base = design.data
