@@ -19,7 +19,8 @@ if importlib.util.find_spec("ray") is None:
 
 from designer import templates  # noqa: E402
 from designer.training import Registry, read_history, read_status, resume_training, start_training  # noqa: E402
-from designer.training.remote import Node, RayExecutor, resources  # noqa: E402
+from designer.training.raycluster import Node, resources  # noqa: E402
+from designer.training.remote import RayExecutor  # noqa: E402
 
 PY = sys.executable
 # Lines a sweep may print on stderr: ours, one per finished run. Ray's banners, token notices

@@ -21,211 +21,27 @@ TensorflowTrainer) is not offered: it fails inside ``model.fit`` with Keras 3
 
 from __future__ import annotations
 
-import contextlib
+import copy
 import dataclasses
-import logging
+import json
 import os
 import shutil
-import socket
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
 
-import designer
 from designer.training import rundir
 from designer.training.job import Job
 from designer.training.local import end_lost, write_status_quietly
+from designer.training.raycluster import Node, connect, import_ray, nodes, resources
 from designer.training.request import TrainRequest
 
-RAY_MISSING = "the ray executor needs Ray: pip install 'keras-designer[ray]'"
 POLL_S = 0.25
 MODEL_SYNC_S = 10.0
 MODEL_FILES = (rundir.MODEL_FILE, rundir.BEST_FILE)
 UPLOAD_DIR = "upload"  # where a job's own data file goes in the worker's scratch directory
-
-_LOCK = threading.Lock()
-_JOINED: str | None = None  # the address this process joined ("" for its own local instance)
-
-
-def import_ray() -> Any:
-    _use_token_if_any()  # read by Ray when it is imported
-    try:
-        import ray
-    except ImportError:
-        raise rundir.TrainingError(RAY_MISSING) from None
-    return ray
-
-
-def connect(address: str | None = None, num_cpus: int | None = None) -> Any:
-    """Join the Ray cluster at ``address``, or start a local instance; once per process.
-
-    A process can be connected to one cluster only: asking for another one is refused with
-    a message rather than silently training on the first.
-    """
-    global _JOINED
-    ray = import_ray()
-    wanted = address or ""
-    with _LOCK:
-        if ray.is_initialized():
-            if _JOINED is not None and _JOINED != wanted:
-                where = f"the Ray cluster at {_JOINED}" if _JOINED else "a local Ray instance"
-                raise rundir.TrainingError(f"this process already uses {where}: restart it to use another")  # fmt: skip
-            return ray
-        if address:
-            _check_reachable(address)
-        # Ray's start-up banner and usage-stats notice are not ours to print; its logs stay
-        # in its session directory (/tmp/ray/...).
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-        noise = tempfile.TemporaryFile()
-        try:
-            with _stderr_to(noise):
-                _init_in_lasting_thread(
-                    ray, address=address or "local", num_cpus=None if address else num_cpus,
-                    include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                    runtime_env=_runtime_env(), namespace="keras-designer",
-                )  # fmt: skip
-        except Exception as exc:  # noqa: BLE001 - no cluster there, a version mismatch...
-            noise.seek(0)
-            said = noise.read().decode(errors="replace")
-            text = " ".join(str(exc).split())[:300]
-            if "InvalidAuthToken" in said:
-                text = ("the cluster wants its token: copy its ~/.ray/auth_token here or set "
-                        "RAY_AUTH_TOKEN (ray get-auth-token on the head prints it)")  # fmt: skip
-            what = f"cannot join the Ray cluster at {address}" if address else "cannot start a local Ray instance"  # fmt: skip
-            raise rundir.TrainingError(f"{what}: {text}") from None
-        finally:
-            noise.close()
-        _JOINED = wanted
-        return ray
-
-
-def _use_token_if_any() -> None:
-    """Ray clusters started with 2.59 or later ask for a token (ray start writes it to
-    ~/.ray/auth_token); a client only sends one in token mode, which Ray reads when it is
-    imported. Where a token is at hand and the user chose no mode, send it."""
-    if "RAY_AUTH_MODE" in os.environ or "ray" in sys.modules:
-        return  # chosen by the user, or too late: a mode Ray has not read would split the two sides
-    if (
-        os.environ.get("RAY_AUTH_TOKEN")
-        or os.environ.get("RAY_AUTH_TOKEN_PATH")
-        or (Path.home() / ".ray" / "auth_token").is_file()
-    ):
-        os.environ["RAY_AUTH_MODE"] = "token"
-
-
-@contextlib.contextmanager
-def _stderr_to(sink) -> Any:
-    """Ray's C++ client writes its retries and warnings straight to file descriptor 2 while it
-    connects: keep them out of our output (they explain a failure, so the caller reads them)."""
-    saved = os.dup(2)
-    try:
-        os.dup2(sink.fileno(), 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def _check_reachable(address: str, timeout: float = 5.0) -> None:
-    """Refuse an address nothing answers at, at once: Ray itself would retry for minutes,
-    printing a warning every few seconds."""
-    if address == "auto":
-        return  # Ray finds the cluster this machine belongs to
-    host_port = address.split("://", 1)[-1].rstrip("/")
-    host, _, port = host_port.rpartition(":")
-    if not host or not port.isdigit():
-        raise rundir.TrainingError(f"{address!r} is not a Ray address: write HOST:PORT (6379) or ray://HOST:PORT (10001)")  # fmt: skip
-    try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise rundir.TrainingError(f"cannot reach the Ray cluster at {address} ({reason}): "
-                                   "is it started (ray start --head)?") from None  # fmt: skip
-
-
-def _init_in_lasting_thread(ray, **options) -> None:
-    """``ray.init`` in a thread that lives as long as the process.
-
-    A local instance's processes (GCS, raylet) are told to die with the *thread* that started
-    them (Linux' parent-death signal follows the thread), and the threads that ask for Ray
-    here (a job's thread, a Streamlit script run) end long before the process does: Ray would
-    go down with the first of them, killing every job still running.
-    """
-    outcome: dict[str, BaseException] = {}
-    ready = threading.Event()
-
-    def keeper() -> None:
-        try:
-            ray.init(**options)
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
-            outcome["error"] = exc
-        ready.set()
-        if "error" not in outcome:
-            threading.Event().wait()
-
-    threading.Thread(target=keeper, name="ray-keeper", daemon=True).start()
-    ready.wait()
-    if "error" in outcome:
-        raise outcome["error"]
-
-
-def _runtime_env() -> dict:
-    # Our package travels with every job, so a cluster runs the launching side's version.
-    return {
-        "py_modules": [str(Path(designer.__file__).parent)],
-        "excludes": ["__pycache__", "*.pyc"],
-        "env_vars": {"TF_CPP_MIN_LOG_LEVEL": "2"},
-    }
-
-
-# ---- what the cluster has ------------------------------------------------------------------------
-@dataclasses.dataclass
-class Node:
-    address: str
-    alive: bool
-    cpus: float
-    free_cpus: float
-    gpus: float
-    free_gpus: float
-    memory_gb: float
-
-
-def nodes(address: str | None = None) -> list[Node]:
-    """The cluster's nodes with their total and free CPUs and GPUs."""
-    ray = connect(address)
-    try:  # per-node free resources: only in Ray's private state API
-        from ray._private.state import available_resources_per_node
-
-        free = available_resources_per_node()
-    except Exception:  # noqa: BLE001 - another Ray version: free = total
-        free = {}
-    out = []
-    for n in ray.nodes():
-        total = n.get("Resources") or {}
-        avail = free.get(n.get("NodeID"), total) if n.get("Alive") else {}
-        out.append(Node(
-            address=n.get("NodeManagerAddress", "?"), alive=bool(n.get("Alive")),
-            cpus=total.get("CPU", 0.0), free_cpus=avail.get("CPU", 0.0),
-            gpus=total.get("GPU", 0.0), free_gpus=avail.get("GPU", 0.0),
-            memory_gb=total.get("memory", 0.0) / 2**30,
-        ))  # fmt: skip
-    return out
-
-
-def resources(devices: int, cluster: list[Node]) -> dict[str, float]:
-    """Ray's resource request for a job asking for ``devices`` devices: that many GPUs where
-    the cluster has GPUs, else that many CPUs (one logical CPU device each). Capped at what
-    the biggest node has, since one job runs on one node (a request no node can meet would
-    wait forever)."""
-    alive = [n for n in cluster if n.alive]
-    max_gpus = max((n.gpus for n in alive), default=0)
-    if max_gpus >= 1:
-        return {"num_cpus": 1, "num_gpus": float(min(devices, int(max_gpus)))}
-    max_cpus = max((n.cpus for n in alive), default=1)
-    return {"num_cpus": float(max(1, min(devices, int(max_cpus)))), "num_gpus": 0}
 
 
 # ---- the worker's side ---------------------------------------------------------------------------
@@ -301,22 +117,17 @@ class Trainer:
 
 
 class _Flag:
-    """The stop/pause events :class:`Job` sets, forwarded to the actor."""
+    """The stop/pause events :class:`Job` sets and clears, forwarded to the actor."""
 
     def __init__(self, set_remote, clear_remote=None):
-        self._set, self._clear, self._on = set_remote, clear_remote, False
+        self._set, self._clear = set_remote, clear_remote
 
     def set(self) -> None:
-        self._on = True
         self._set()
 
     def clear(self) -> None:
-        self._on = False
         if self._clear:
             self._clear()
-
-    def is_set(self) -> bool:
-        return self._on
 
 
 # ---- the launching side --------------------------------------------------------------------------
@@ -368,7 +179,7 @@ class RayExecutor:
         # The worker has neither this machine's environment nor its files: resolve the test
         # hooks here, and send the run directory's inputs (and an uploaded data file) along.
         request = dataclasses.replace(job.request, executor=self.name, hooks=job.request.all_hooks(),
-                                      design=_copy(design))  # fmt: skip
+                                      design=copy.deepcopy(design))  # fmt: skip
         files = _outgoing(job.run_dir, request)
         actor = self._actor_class.options(**options).remote()
         try:
@@ -437,12 +248,6 @@ def _one_line(exc: BaseException) -> str:
     return (lines[-1] if lines else type(exc).__name__)[:300]
 
 
-def _copy(value: Any) -> Any:
-    import copy
-
-    return copy.deepcopy(value)
-
-
 def _outgoing(run_dir: Path, request: TrainRequest) -> dict[str, bytes]:
     """The files the worker needs: the run directory as it is (a resumed run's model and
     history included) and the design's own data file."""
@@ -473,8 +278,6 @@ def _store(run_dir: Path, files: dict[str, bytes]) -> None:
         path = run_dir / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if name == rundir.STATUS_FILE:
-            import json
-
             try:
                 status = json.loads(data)
             except ValueError:

@@ -28,9 +28,8 @@ class TrainRequest:
     batch_interval: float = 0.05  # at most one batch event per this many seconds
     hooks: dict[str, Any] = field(default_factory=dict)
     executor: str = "local"  # what runs the job ("local" or "ray"), written to status.json
-    host: str | None = (
-        None  # the worker's machine, when the executor names it better than its hostname
-    )
+    # The worker's machine, when the executor names it better than its hostname does.
+    host: str | None = None
 
     def all_hooks(self) -> dict[str, Any]:
         try:

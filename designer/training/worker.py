@@ -13,6 +13,7 @@ Keras session after every rerun, which breaks Keras work running in that process
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import math
 import os
@@ -97,8 +98,9 @@ def child_main(conn, stop_event, pause_event) -> None:
 def train(request: TrainRequest, emit, control) -> dict:
     """Run one training job; returns the final ``done`` event (also emitted)."""
     run_dir = Path(request.run_dir)
+    request = dataclasses.replace(request, host=request.host or socket.gethostname())
     rundir.write_status(run_dir, "running", pid=os.getpid(), error=None, executor=request.executor,
-                        host=request.host or socket.gethostname())  # fmt: skip
+                        host=request.host)  # fmt: skip
     (run_dir / rundir.STOP_FILE).unlink(missing_ok=True)
     state: dict[str, Any] = {"history": rundir.read_history(run_dir) if request.resume else []}
     try:
@@ -209,7 +211,7 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
           "batches": batches, "task": info.task, "kind": info.kind,
           "class_names": list(info.class_names), "history": list(history),
           "samples": {"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-          "learning_rate": cb.current_lr(model), "host": request.host or socket.gethostname(),
+          "learning_rate": cb.current_lr(model), "host": request.host,
           "replicas": strategy.num_replicas_in_sync if strategy else 1})  # fmt: skip
     if control.should_stop():  # stopped while loading or building: nothing to train
         return {"type": "done", "status": "stopped", "error": None}
