@@ -9,8 +9,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Keras Designer", page_icon="🧠", layout="wide")
 
-from ui import state, status, warmup  # noqa: E402 - set_page_config must come first
+from designer import tf_startup  # noqa: E402 - set_page_config must come first
+from ui import sharing, state, status, warmup  # noqa: E402
 
+tf_startup.install()  # TensorFlow's start-up lines stay off the server's console
 state.ensure()
 # Streamlit leaves ~6rem above the page for a header; the navigation bar needs less than that.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}</style>")
@@ -31,6 +33,7 @@ PAGES.append(st.Page("pages/settings.py", title="Settings", url_path="settings")
 
 page = st.navigation(PAGES, position="top")
 status_slot = st.container()  # filled after the page ran, so it shows what the page changed
+sharing.offer()  # a visit with ?design=<link>: ask before opening it
 page.run()
 with status_slot:
     status.status_line()

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 
+from designer import settings, tf_startup
+from designer.design.spec import DesignFileError
 from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
+from designer.text import one_line
 
 __all__ = ["EXIT_OK", "EXIT_PROBLEM", "EXIT_UNREADABLE", "CommandError", "main"]
 
@@ -25,6 +27,7 @@ COMMAND_MODULES = (
     "designer.commands.core",
     "designer.commands.train",
     "designer.commands.experiments",
+    "designer.commands.search",
     "designer.commands.export",
     "designer.commands.bench",
     "designer.commands.cluster",
@@ -43,13 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Before anything imports TensorFlow: its start-up lines are not the command's to print.
+    tf_startup.install()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
         parser.print_help()
         return EXIT_OK
-    from designer.spec import DesignFileError
 
     try:
         return int(args.handler(args) or EXIT_OK)
@@ -57,7 +60,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.code
     except DesignFileError as exc:
-        print(f"error: {args.__dict__.get('design', '')}: {exc}".replace(": : ", ": "), file=sys.stderr)  # fmt: skip
+        print(
+            f"error: {args.__dict__.get('design', '')}: {exc}".replace(": : ", ": "),
+            file=sys.stderr,
+        )
         return EXIT_UNREADABLE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -65,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
-        print(f"error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}", file=sys.stderr)
-        if os.environ.get("KERAS_DESIGNER_DEBUG"):
+        print(f"error: {type(exc).__name__}: {one_line(exc, 300)}", file=sys.stderr)
+        if settings.flag(settings.DEBUG):
             raise
         return EXIT_PROBLEM
 

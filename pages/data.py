@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from designer import catalog, sections, viz
 from designer.data import DataError, csv_columns, get_info, is_available, list_datasets
-from ui import dataview, editor, forms, state
+from designer.design import catalog, sections
+from designer.report import viz
+from designer.text import one_line
+from ui import dataview, editor, fields, forms, state
 
 state.show_flash()
 d = state.design()
@@ -21,11 +23,8 @@ def on_upload() -> None:
     except (DataError, OSError) as exc:
         state.flash("error", f"{upload.name}: {exc}")
         return
-    new = sections.set_section(state.design(), "data", "dataset", "upload")
-    new = sections.set_section(new, "data", "path", str(path))
-    new = sections.set_section(new, "data", "target", None)
-    state.commit(new)
-    state.flash("success", f"Uploaded {upload.name}.")
+    if editor.apply(sections.use_upload, str(path)):
+        state.flash("success", f"Uploaded {upload.name}.")
 
 
 def fit_design(info) -> None:
@@ -34,13 +33,17 @@ def fit_design(info) -> None:
 
 
 def choose_dataset(dataset_id: str) -> None:
-    editor.set_section("data", "dataset", dataset_id)
+    editor.apply(sections.set_section, "data", "dataset", dataset_id)
 
 
 def upload_tab() -> None:
-    st.file_uploader("A CSV (one row per sample, a target column), a ZIP of images (one folder per "
-                     "class) or an NPZ (arrays x and y)", type=["csv", "zip", "npz"], key="data_upload",
-                     on_change=on_upload)  # fmt: skip
+    st.file_uploader(
+        "A CSV (one row per sample, a target column), a ZIP of images (one folder per "
+        "class) or an NPZ (arrays x and y)",
+        type=["csv", "zip", "npz"],
+        key="data_upload",
+        on_change=on_upload,
+    )
 
 
 st.title("Data")
@@ -61,10 +64,13 @@ with left:
                     columns = []
                     st.error(str(exc), icon="⚠️")
                 if columns:
-                    ss.setdefault("d:target", d.data.target if d.data.target in columns else None)
-                    st.selectbox("Target column (what to predict)", columns, key="d:target", index=None,
-                                 placeholder="choose a column",
-                                 on_change=lambda: forms.guarded("d:target", editor.set_section, "data", "target"))  # fmt: skip
+                    fields.draw(
+                        st.selectbox,
+                        "Target column (what to predict)",
+                        fields.section_setting("data", "target", "d"),
+                        choices=columns,
+                        placeholder="choose a column",
+                    )
         else:
             st.caption("Upload a file in the **Upload my own** tab above.")
     elif dataset in infos:
@@ -72,29 +78,61 @@ with left:
         with st.container(border=True):
             st.markdown(f"**{info.name}**  \n{info.description}")
             classes = f"{info.num_classes} classes" if info.num_classes else "regression"
-            st.caption(f"{info.n_samples or '?'} samples · input {tuple(info.input_shape)} · {classes} · {info.task}")  # fmt: skip
+            st.caption(
+                f"{info.n_samples or '?'} samples · input {tuple(info.input_shape)} · "
+                f"{classes} · {info.task}"
+            )
             if not is_available(dataset):
-                st.warning("This set is downloaded by Keras on first use: it needs the internet once.", icon="⚠️")  # fmt: skip
+                st.warning(
+                    "This set is downloaded by Keras on first use: it needs the internet once.",
+                    icon="⚠️",
+                )
     st.markdown("**Split**")
     c1, c2 = st.columns(2)
-    ss.setdefault("d:validation_split", float(d.data.validation_split))
-    c1.slider("Validation", 0.0, 0.5, step=0.05, key="d:validation_split",
-              on_change=lambda: forms.guarded("d:validation_split", editor.set_section, "data", "validation_split"))  # fmt: skip
-    ss.setdefault("d:test_split", float(d.data.test_split))
-    c2.slider("Test", 0.0, 0.5, step=0.05, key="d:test_split",
-              on_change=lambda: forms.guarded("d:test_split", editor.set_section, "data", "test_split"))  # fmt: skip
+    with c1:
+        fields.draw(
+            st.slider,
+            "Validation",
+            fields.section_setting("data", "validation_split", "d"),
+            shown=float,
+            min_value=0.0,
+            max_value=0.5,
+            step=0.05,
+        )
+    with c2:
+        fields.draw(
+            st.slider,
+            "Test",
+            fields.section_setting("data", "test_split", "d"),
+            shown=float,
+            min_value=0.0,
+            max_value=0.5,
+            step=0.05,
+        )
     c3, c4 = st.columns(2)
-    ss.setdefault("d:seed", int(d.data.seed))
-    c3.number_input("Seed", 0, 2**31 - 1, step=1, key="d:seed",
-                    on_change=lambda: forms.guarded("d:seed", editor.set_section, "data", "seed"))  # fmt: skip
-    ss.setdefault("d:scaling", d.data.scaling)
-    c4.selectbox("Scaling", ["auto", "none", "standard", "minmax"], key="d:scaling",
-                 help="auto: pixels divided by their maximum, tables standardised, 2-D points kept",
-                 on_change=lambda: forms.guarded("d:scaling", editor.set_section, "data", "scaling"))  # fmt: skip
+    with c3:
+        fields.draw(
+            st.number_input,
+            "Seed",
+            fields.section_setting("data", "seed", "d"),
+            min_value=0,
+            max_value=2**31 - 1,
+            step=1,
+        )
+    with c4:
+        fields.draw(
+            st.selectbox,
+            "Scaling",
+            fields.section_setting("data", "scaling", "d"),
+            choices=["auto", "none", "standard", "minmax"],
+            help="auto: pixels divided by their maximum, tables standardised, 2-D points kept",
+        )
 
 with right:
     needs_download = dataset in infos and not is_available(dataset)
-    ds, why = (None, "This set needs a download first.") if needs_download else dataview.load_preview(d)  # fmt: skip
+    ds, why = (
+        (None, "This set needs a download first.") if needs_download else dataview.load_preview(d)
+    )
     if ds is None:
         st.info(why or "Choose a data set.")
     else:
@@ -111,28 +149,44 @@ with right:
             ds.x_train.shape[1:]
         )
         if not shape_ok:
-            st.button("⚒ Fit my design to this data (Input shape, output units)", key="fit_design",
-                      on_click=fit_design, args=(ds.info,), type="primary")  # fmt: skip
+            st.button(
+                "⚒ Fit my design to this data (Input shape, output units)",
+                key="fit_design",
+                on_click=fit_design,
+                args=(ds.info,),
+                type="primary",
+            )
         kind = ds.info.kind
-        tabs = st.tabs(["Samples", "Classes", "Table"] if ds.info.task != "regression" else ["Samples", "Table"])  # fmt: skip
+        tabs = st.tabs(
+            ["Samples", "Classes", "Table"]
+            if ds.info.task != "regression"
+            else ["Samples", "Table"]
+        )
         with tabs[0]:
             if kind == "image":
                 images, labels = dataview.sample_images(ds)
                 st.plotly_chart(viz.image_grid_figure(images, labels, cols=8), key="data_samples")
             elif kind == "points2d":
-                st.plotly_chart(viz.scatter2d_figure(ds.x_train, ds.y_train, ds.info.class_names), key="data_scatter")  # fmt: skip
+                st.plotly_chart(
+                    viz.scatter2d_figure(ds.x_train, ds.y_train, ds.info.class_names),
+                    key="data_scatter",
+                )
             elif kind == "sequence" and ds.vocabulary:
                 st.dataframe(
                     dataview.decoded_texts(ds), hide_index=True, key="data_texts", width="stretch"
                 )
-                st.caption(f"What the model sees: each word as its id ({len(ds.vocabulary)} words), "
-                           f"padded at the front with 0 to {ds.x_train.shape[1]} ids.")  # fmt: skip
+                st.caption(
+                    f"What the model sees: each word as its id ({len(ds.vocabulary)} words), "
+                    f"padded at the front with 0 to {ds.x_train.shape[1]} ids."
+                )
             else:
                 table, _ = dataview.feature_table(ds)
                 st.dataframe(table, hide_index=True, key="data_head")
         if ds.info.task != "regression":
             with tabs[1]:
-                st.plotly_chart(viz.class_balance_figure(ds.y_train, ds.info.class_names), key="data_balance")  # fmt: skip
+                st.plotly_chart(
+                    viz.class_balance_figure(ds.y_train, ds.info.class_names), key="data_balance"
+                )
         with tabs[-1]:
             table, types = dataview.feature_table(ds)
             if kind == "image":
@@ -147,21 +201,35 @@ st.subheader("Augmentation")
 st.caption("Random changes applied to training images only, so the model sees more variety.")
 aug_types = [s.type for s in catalog.by_category()["augmentation"]]
 a1, a2 = st.columns([3, 1], vertical_alignment="bottom")
-a1.selectbox("Add an augmentation", aug_types, key="aug_new",
-             format_func=lambda t: f"{t} · {catalog.LAYERS[t].help}")  # fmt: skip
-a2.button("Add", key="aug_add", width="stretch",
-          on_click=lambda: editor.apply(sections.add_augmentation, ss.get("aug_new")))  # fmt: skip
+a1.selectbox(
+    "Add an augmentation",
+    aug_types,
+    key="aug_new",
+    format_func=lambda t: f"{t} · {catalog.LAYERS[t].help}",
+)
+a2.button(
+    "Add",
+    key="aug_add",
+    width="stretch",
+    on_click=lambda: editor.apply(sections.add_augmentation, ss.get("aug_new")),
+)
 if not d.augmentation:
     st.caption("No augmentation: the model sees the training images as they are.")
 for node in d.augmentation:
     with st.container(border=True):
         h1, h2 = st.columns([5, 1], vertical_alignment="center")
         h1.markdown(f"**{node.type}** · `{node.id}`")
-        h2.button("✖ Remove", key=f"aug_remove_{node.id}", width="stretch",
-                  on_click=lambda nid=node.id: editor.apply(sections.remove_augmentation, nid))  # fmt: skip
-        forms.params_form(catalog.LAYERS[node.type].params, node.params, f"a:{node.id}:",
-                          lambda name, v, nid=node.id: state.commit(sections.set_augmentation_param(state.design(), nid, name, v)),
-                          columns=3)  # fmt: skip
+        h2.button(
+            "✖ Remove",
+            key=f"aug_remove_{node.id}",
+            width="stretch",
+            on_click=lambda nid=node.id: editor.apply(sections.remove_augmentation, nid),
+        )
+        forms.params_form(
+            catalog.LAYERS[node.type].params,
+            lambda p, nid=node.id: fields.augmentation_param(nid, p),
+            columns=3,
+        )
 if d.augmentation:
     if ds is not None and ds.info.kind == "image":
         if st.button("▶ Preview augmented samples", key="aug_preview"):
@@ -169,9 +237,16 @@ if d.augmentation:
                 try:
                     images, labels = dataview.sample_images(ds, 4)
                     out = dataview.augment_preview(d.augmentation, images, seed=d.data.seed)
-                    st.plotly_chart(viz.image_grid_figure(out, cols=6, title="each row: one image, six random versions"),
-                                    key="aug_grid")  # fmt: skip
+                    st.plotly_chart(
+                        viz.image_grid_figure(
+                            out, cols=6, title="each row: one image, six random versions"
+                        ),
+                        key="aug_grid",
+                    )
                 except Exception as exc:  # noqa: BLE001 - a bad setting is a message
-                    st.error(f"The augmentation could not be applied: {' '.join(str(exc).split())[:300]}", icon="⚠️")  # fmt: skip
+                    st.error(
+                        "The augmentation could not be applied: " + one_line(exc, 300),
+                        icon="⚠️",
+                    )
     else:
         st.info("Augmentation previews are for image data sets.")

@@ -2,9 +2,11 @@
 
 import streamlit as st
 
-from designer import catalog, compile_catalog, compiling, editing, sizes
-from designer.drawing import shape_text
-from ui import canvas, codeview, editor, forms, state
+from designer import text as sizes
+from designer.design import catalog, compile_catalog, compiling, editing
+from designer.errors import DesignerError
+from designer.text import shape_text
+from ui import canvas, codeview, editor, fields, files, forms, state
 
 state.show_flash()
 d = state.design()
@@ -13,6 +15,8 @@ with st.spinner("Loading Keras to check shapes (first time only, a few seconds)�
 state.set_summary(analysis.total_params, analysis.ok)
 fit_problems = editor.data_problems(d, analysis)
 sel = state.selected()
+mode, picks = canvas.mode(), canvas.picks()
+branching = mode == canvas.BRANCH and sel is not None
 ss = st.session_state
 
 palette, middle, inspector = st.columns([1, 3, 1.3], gap="medium")
@@ -20,17 +24,33 @@ palette, middle, inspector = st.columns([1, 3, 1.3], gap="medium")
 # ---- palette -------------------------------------------------------------------------------------
 with palette:
     st.markdown("**Layers**")
-    query = st.text_input("Search layers", key="palette_search", placeholder="conv, dropout…",
-                          label_visibility="collapsed")  # fmt: skip
-    st.caption(f"Click a layer to add it after **{sel}**" if sel else "Click a layer to add it")
+    query = st.text_input(
+        "Search layers",
+        key="palette_search",
+        placeholder="conv, dropout…",
+        label_visibility="collapsed",
+    )
+    if branching:
+        st.caption(f"Click a layer to start a new branch from **{sel}**")
+    else:
+        st.caption(f"Click a layer to add it after **{sel}**" if sel else "Click a layer to add it")
     found = catalog.search(query or "")
     for category in catalog.CATEGORIES:
         specs = [s for s in found if s.category == category]
         if not specs:
             continue
-        with st.expander(f"{category.capitalize()} ({len(specs)})", expanded=bool(query) or category == "core"):  # fmt: skip
-            st.pills(category, [s.type for s in specs], key=f"pal_{category}", label_visibility="collapsed",
-                     on_change=editor.add_from_palette, args=(f"pal_{category}",))  # fmt: skip
+        with st.expander(
+            f"{category.capitalize()} ({len(specs)})", expanded=bool(query) or category == "core"
+        ):
+            pal_key = state.field_key(f"pal_{category}:{sel}" + (":branch" if branching else ""))
+            st.pills(
+                category,
+                [s.type for s in specs],
+                key=pal_key,
+                label_visibility="collapsed",
+                on_change=editor.add_from_palette,
+                args=(pal_key, sel, branching, state.revision()),
+            )
     if not found:
         st.caption("No layer matches.")
 
@@ -39,32 +59,64 @@ with middle:
     m1, m2, m3, m4 = st.columns(4)
     m1.metric("Parameters", f"{analysis.total_params:,}")
     m2.metric("Trainable", f"{analysis.trainable_params:,}")
-    m3.metric("Est. memory", sizes.human_bytes(analysis.memory_bytes(d.training.batch_size)),
-              help="weights, gradients, optimizer state and one batch of activations")  # fmt: skip
+    m3.metric(
+        "Est. memory",
+        sizes.human_bytes(analysis.memory_bytes(d.training.batch_size)),
+        help="weights, gradients, optimizer state and one batch of activations",
+    )
     m4.metric("Layers", len(d.nodes))
     if analysis.problems:
-        st.error("**Fix these before training:**\n" + "\n".join(f"- **{n}**: {m}" for n, m in analysis.problems))  # fmt: skip
+        st.error(
+            "**Fix these before training:**\n"
+            + "\n".join(f"- **{n}**: {m}" for n, m in analysis.problems)
+        )
     elif fit_problems:
-        st.warning("**Does not fit the data set yet:**\n" + "\n".join(f"- **{n}**: {m}" for n, m in fit_problems))  # fmt: skip
+        st.warning(
+            "**Does not fit the data set yet:**\n"
+            + "\n".join(f"- **{n}**: {m}" for n, m in fit_problems)
+        )
     else:
-        st.success(f"✔ The model is valid and fits the data set `{d.data.dataset}`." if d.data.dataset else "✔ The model is valid.")  # fmt: skip
-    clicked = canvas.draw(d, analysis, sel)
-    if clicked and clicked != sel:
-        state.select(clicked)
+        st.success(
+            f"✔ The model is valid and fits the data set `{d.data.dataset}`."
+            if d.data.dataset
+            else "✔ The model is valid."
+        )
+    canvas.toolbar(d, sel)
+    clicked = canvas.draw(d, analysis, sel, mode, picks)
+    if clicked and canvas.handle_click(clicked):
         st.rerun()
 
 # ---- inspector -----------------------------------------------------------------------------------
 with inspector:
     u, r = st.columns(2)
-    u.button("↶ Undo", key="undo", on_click=editor.undo, disabled=not state.history().can_undo, width="stretch")  # fmt: skip
-    r.button("↷ Redo", key="redo", on_click=editor.redo, disabled=not state.history().can_redo, width="stretch")  # fmt: skip
+    u.button(
+        "↶ Undo",
+        key="undo",
+        on_click=editor.undo,
+        disabled=not state.history().can_undo,
+        width="stretch",
+    )
+    r.button(
+        "↷ Redo",
+        key="redo",
+        on_click=editor.redo,
+        disabled=not state.history().can_redo,
+        width="stretch",
+    )
     ids = d.node_ids()
     if not ids:
         st.info("The design is empty: add an **Input** from the palette to start.")
     else:
-        ss["selected_layer"] = sel
-        st.selectbox("Selected layer", ids, key="selected_layer", on_change=editor.on_select_widget,
-                     format_func=lambda i: f"{i} · {d.node(i).type}")  # fmt: skip
+        pick_key = state.selection_key("selected_layer")
+        st.selectbox(
+            "Selected layer",
+            ids,
+            index=ids.index(sel),
+            key=pick_key,
+            on_change=editor.on_select_widget,
+            args=(pick_key, sel),
+            format_func=lambda i: f"{i} · {d.node(i).type}",
+        )
         node = d.node(sel)
         spec = catalog.get(node.type)
         report = analysis.nodes.get(sel)
@@ -82,38 +134,86 @@ with inspector:
                 st.warning(msg, icon="⚠️")
         if report is not None and report.fix:
             fix = report.fix
-            st.button(f"⚒ Insert {fix['insert']} before {fix['before']}", key="apply_fix", type="primary",
-                      on_click=editor.apply_fix, args=(fix,), width="stretch")  # fmt: skip
-        name_key = f"n:{sel}"
-        ss.setdefault(name_key, sel)
-        st.text_input("Name", key=name_key, on_change=editor.rename, args=(sel, name_key),
-                      help="The layer's id: also its name in Keras and in the code")  # fmt: skip
-        if state.field_error(name_key):
-            st.error(state.field_error(name_key), icon="⚠️")
+            st.button(
+                f"⚒ Insert {fix['insert']} before {fix['before']}",
+                key=f"apply_fix:{sel}",
+                type="primary",
+                on_click=editor.apply_fix,
+                args=(fix,),
+                width="stretch",
+            )
+        fields.draw(
+            st.text_input,
+            "Name",
+            fields.node_name(sel),
+            convert=lambda raw: str(raw).strip(),
+            help="The layer's id: also its name in Keras and in the code",
+        )
         if spec is not None:
-            forms.params_form(spec.params, node.params, f"p:{sel}:",
-                              lambda name, v, nid=sel: editor.set_param(nid, name, v))  # fmt: skip
+            forms.params_form(spec.params, lambda p, nid=sel: fields.node_param(nid, p))
+            forms.kept_args(sel, d.node(sel).params)
         b1, b2 = st.columns(2)
         b1.button(
-            "✚ Duplicate", key="duplicate", on_click=editor.duplicate_selected, width="stretch"
+            "✚ Duplicate",
+            key=f"duplicate:{sel}",
+            on_click=editor.duplicate,
+            args=(sel,),
+            width="stretch",
         )
-        b2.button("✖ Delete", key="delete", on_click=editor.delete_selected, width="stretch")
+        b2.button(
+            "✖ Delete", key=f"delete:{sel}", on_click=editor.delete, args=(sel,), width="stretch"
+        )
         b3, b4 = st.columns(2)
-        b3.button("⬆ Up", key="move_up", on_click=editor.move_selected, args=("up",),
-                  disabled=not editing.can_move_up(d, sel), width="stretch")  # fmt: skip
-        b4.button("⬇ Down", key="move_down", on_click=editor.move_selected, args=("down",),
-                  disabled=not editing.can_move_down(d, sel), width="stretch")  # fmt: skip
+        b3.button(
+            "⬆ Up",
+            key=f"move_up:{sel}",
+            on_click=editor.move,
+            args=(sel, "up"),
+            disabled=not editing.can_move_up(d, sel),
+            width="stretch",
+        )
+        b4.button(
+            "⬇ Down",
+            key=f"move_down:{sel}",
+            on_click=editor.move,
+            args=(sel, "down"),
+            disabled=not editing.can_move_down(d, sel),
+            width="stretch",
+        )
         with st.expander("Connections (branches, merges)", expanded=False):
             targets = editing.connect_candidates(d, sel)
-            st.selectbox("Connect to…", targets, key="connect_target", index=None,
-                         placeholder="choose a layer" if targets else "nothing to connect to")  # fmt: skip
-            st.button("Connect", key="connect", on_click=editor.connect_from_selected,
-                      disabled=not targets, width="stretch")  # fmt: skip
+            st.selectbox(
+                "Connect to…",
+                targets,
+                key=f"connect_target:{sel}",
+                index=None,
+                placeholder="choose a layer" if targets else "nothing to connect to",
+            )
+            st.button(
+                "Connect",
+                key=f"connect:{sel}",
+                on_click=editor.connect,
+                args=(sel, f"connect_target:{sel}"),
+                disabled=not targets,
+                width="stretch",
+            )
             links = [(p, sel) for p in d.predecessors(sel)] + [(sel, s) for s in d.successors(sel)]
-            st.selectbox("Disconnect…", links, key="disconnect_edge", index=None,
-                         format_func=lambda e: f"{e[0]} → {e[1]}", placeholder="choose a connection")  # fmt: skip
-            st.button("Disconnect", key="disconnect", on_click=editor.disconnect_selected,
-                      disabled=not links, width="stretch")  # fmt: skip
+            st.selectbox(
+                "Disconnect…",
+                links,
+                key=f"disconnect_edge:{sel}",
+                index=None,
+                format_func=lambda e: f"{e[0]} → {e[1]}",
+                placeholder="choose a connection",
+            )
+            st.button(
+                "Disconnect",
+                key=f"disconnect:{sel}",
+                on_click=editor.disconnect,
+                args=(sel, f"disconnect_edge:{sel}"),
+                disabled=not links,
+                width="stretch",
+            )
 
 st.divider()
 
@@ -121,38 +221,50 @@ st.divider()
 settings, tables = st.columns([1, 2], gap="large")
 with settings:
     st.subheader("Compile")
-    ss.setdefault("c:name", d.name)
-    st.text_input("Design name", key="c:name", on_change=editor.set_name, args=("c:name",))
-    if state.field_error("c:name"):
-        st.error(state.field_error("c:name"), icon="⚠️")
+    fields.draw(st.text_input, "Design name", fields.design_name())
     task = None
     if d.data.dataset and d.data.dataset != "upload":
         try:
             from designer.data import get_info
 
             task = get_info(d.data.dataset).task
-        except (ImportError, ValueError):
+        except DesignerError:
             task = None
     resolved = compiling.resolve(d, task)
-    ss.setdefault("c:loss", d.compile.loss or "auto")
-    st.selectbox("Loss", ["auto", *compile_catalog.LOSSES], key="c:loss",
-                 format_func=lambda x: f"auto: {resolved.loss}" if x == "auto" else x,
-                 help=compile_catalog.LOSSES[resolved.loss].help if resolved.loss in compile_catalog.LOSSES else None,
-                 on_change=editor.set_loss, args=("c:loss",))  # fmt: skip
-    ss.setdefault("c:optimizer", d.compile.optimizer)
-    st.selectbox("Optimizer", list(compile_catalog.OPTIMIZERS), key="c:optimizer",
-                 help=compile_catalog.OPTIMIZERS[d.compile.optimizer].help if d.compile.optimizer in compile_catalog.OPTIMIZERS else None,
-                 on_change=lambda: forms.guarded("c:optimizer", editor.set_compile, "optimizer"))  # fmt: skip
-    opt = compile_catalog.OPTIMIZERS.get(d.compile.optimizer)
+    losses = compile_catalog.LOSSES
+    fields.draw(
+        st.selectbox,
+        "Loss",
+        fields.compile_setting("loss"),
+        choices=["auto", *losses],
+        shown=lambda v: v or "auto",
+        convert=lambda raw: None if raw in (None, "auto") else raw,
+        format_func=lambda x: f"auto: {resolved.loss}" if x == "auto" else x,
+        help=losses[resolved.loss].help if resolved.loss in losses else None,
+    )
+    optimizers = compile_catalog.OPTIMIZERS
+    fields.draw(
+        st.selectbox,
+        "Optimizer",
+        fields.compile_setting("optimizer"),
+        choices=list(optimizers),
+        help=optimizers[d.compile.optimizer].help if d.compile.optimizer in optimizers else None,
+    )
+    opt = optimizers.get(d.compile.optimizer)
     if opt is not None:
-        forms.params_form(opt.params, d.compile.optimizer_params, f"c:opt:{opt.name}:",
-                          editor.set_optimizer_param, columns=2)  # fmt: skip
-    ss.setdefault("c:metrics", list(resolved.metrics or []))
-    st.multiselect("Metrics", list(compile_catalog.METRICS), key="c:metrics",
-                   help="Reported every epoch, besides the loss",
-                   on_change=lambda: forms.guarded("c:metrics", editor.set_compile, "metrics"))  # fmt: skip
-    for key in ("c:loss", "c:optimizer", "c:metrics"):
-        forms.show_error(key)
+        forms.params_form(
+            opt.params, lambda p, name=opt.name: fields.optimizer_param(name, p), columns=2
+        )
+    fields.draw(
+        st.multiselect,
+        "Metrics",
+        fields.compile_setting("metrics"),
+        options=list(compile_catalog.METRICS),
+        default_arg="default",
+        shown=lambda v: list(v) if v is not None else list(resolved.metrics or []),
+        convert=list,
+        help="Reported every epoch, besides the loss",
+    )
     for _, msg in compiling.problems(d.compile):
         st.error(msg, icon="⚠️")
 
@@ -162,3 +274,21 @@ with tables:
         codeview.summary_table(d, analysis)
     with code_tab:
         codeview.code_block(d, key="design_code")
+    with st.expander("Paste code", expanded=files.paste_news() is not None):
+        st.caption(
+            "Keras code from a tutorial or a notebook (Keras 2 or 3, Sequential or functional): "
+            "it is read, never run, and replaces this design (Undo brings it back)."
+        )
+        st.text_area(
+            "Keras code",
+            key=files.PASTE_KEY,
+            height=200,
+            placeholder="model = keras.Sequential([...])\nmodel.compile(...)",
+        )
+        st.button("Read the code", key="paste_code_read", on_click=files.paste_code)
+        news = files.paste_news()
+        if news is not None:
+            kind, message, lines = news
+            {"success": st.success, "warning": st.warning, "error": st.error}[kind](message)
+            if lines:
+                st.markdown("\n".join(f"- `{line}`" for line in lines))

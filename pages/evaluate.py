@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from designer import viz
-from designer.evaluate import predict
+from designer.report import viz
+from designer.report.evaluate import predict
+from designer.text import one_line
 from ui import evalview, forms, runs, state, trainview
 
 state.show_flash()
@@ -15,9 +16,11 @@ st.title("Evaluate")
 def page(ids: list[str]) -> None:
     current = state.run_id()
     forms.follow("eval_run", ids, current)
-    run_id = st.selectbox("Run", ids, key="eval_run", help="Runs that finished and were measured on their test set")  # fmt: skip
+    run_id = st.selectbox(
+        "Run", ids, key="eval_run", help="Runs that finished and were measured on their test set"
+    )
     metrics = evalview.metrics(run_id)
-    trainview.headline({"run_id": run_id, "status": "finished", "metrics": metrics})
+    trainview.headline(runs.snapshot(run_id))
     task = metrics.get("task")
 
     with st.spinner("Loading the model and measuring it on the test set…"):
@@ -35,21 +38,34 @@ def page(ids: list[str]) -> None:
             st.plotly_chart(
                 viz.confusion_figure(
                     metrics["confusion_matrix"], metrics["class_names"], normalize=normalize
-                ),  # fmt: skip
+                ),
                 key="confusion",
             )
         with right:
             st.markdown("**Per class**")
             evalview.per_class_table(metrics.get("per_class", []), key="per_class")
-            st.caption("Precision: of the predicted X, how many are X. Recall: of the real X, how many were found.")  # fmt: skip
+            st.caption(
+                "Precision: of the predicted X, how many are X. "
+                "Recall: of the real X, how many were found."
+            )
             if ev is not None and ev.roc is not None:
                 st.plotly_chart(
                     viz.roc_figure(ev.roc["fpr"], ev.roc["tpr"], ev.roc["auc"]), key="roc"
                 )
         if ev is not None and kind == "points2d":
             xs, ys, z = evalview.boundary(evalview.model(run_id), ev.dataset.x_train)
-            st.plotly_chart(viz.decision_boundary_figure(xs, ys, z, ev.x, ev.y_true, ev.dataset.info.class_names,
-                                                         "Decision boundary, test points on top"), key="boundary")  # fmt: skip
+            st.plotly_chart(
+                viz.decision_boundary_figure(
+                    xs,
+                    ys,
+                    z,
+                    ev.x,
+                    ev.y_true,
+                    ev.dataset.info.class_names,
+                    "Decision boundary, test points on top",
+                ),
+                key="boundary",
+            )
         if ev is not None and kind == "image":
             st.subheader("Most confident mistakes")
             images, titles = evalview.mistakes_gallery(ev)
@@ -66,7 +82,10 @@ def page(ids: list[str]) -> None:
             "Beats the baseline", "yes" if metrics["mse"] < metrics["baseline_mse"] else "no"
         )
         if ev is not None and ev.residuals:
-            st.plotly_chart(viz.residuals_figure(ev.residuals["actual"], ev.residuals["predicted"]), key="residuals")  # fmt: skip
+            st.plotly_chart(
+                viz.residuals_figure(ev.residuals["actual"], ev.residuals["predicted"]),
+                key="residuals",
+            )
     else:
         st.info("This run has no test metrics.")
 
@@ -82,16 +101,23 @@ def draw(ds, size: tuple[int, int]):
     canvas, tools = st.columns([3, 2], gap="large")
     with tools:
         brush = st.radio("Brush", ["paint", "erase"], horizontal=True, key="try_brush")
-        st.caption("Drag a box over squares to paint a stroke, or click one square; the lasso "
-                   "(above the picture) paints curves. Dark squares are ink.")  # fmt: skip
+        st.caption(
+            "Drag a box over squares to paint a stroke, or click one square; the lasso "
+            "(above the picture) paints curves. Dark squares are ink."
+        )
         if not grid.any():
             st.info("Draw something: the model's answer appears below.")
         if st.button("Clear", key="try_clear"):
             grid = np.zeros(size, dtype=np.float32)
             ss["try_canvas_n"] = ss.get("try_canvas_n", 0) + 1
     with canvas:
-        event = st.plotly_chart(viz.pixel_canvas_figure(grid), key=f"try_canvas_{ss.get('try_canvas_n', 0)}",
-                                on_select="rerun", selection_mode=("points", "box", "lasso"), width="content")  # fmt: skip
+        event = st.plotly_chart(
+            viz.pixel_canvas_figure(grid),
+            key=f"try_canvas_{ss.get('try_canvas_n', 0)}",
+            on_select="rerun",
+            selection_mode=("points", "box", "lasso"),
+            width="content",
+        )
     picked = list(getattr(getattr(event, "selection", None), "point_indices", None) or [])
     ss["try_grid"] = grid.tolist()
     if picked:
@@ -112,12 +138,17 @@ def try_it(ev, run_id: str) -> None:
         shape = tuple(ds.info.input_shape)
         drawable = len(shape) == 3 and shape[-1] == 1 and shape[0] * shape[1] <= 32 * 32
         sources = ["A test sample", "A picture"] + (["Draw"] if drawable else [])
-        source = st.segmented_control("Input", sources, key="try_source", default=sources[0]) or sources[0]  # fmt: skip
+        source = (
+            st.segmented_control("Input", sources, key="try_source", default=sources[0])
+            or sources[0]
+        )
         if source == "Draw":
             sample = draw(ds, shape[:2])
         elif source == "A picture":
             a, _ = st.columns([1, 2])
-            up = a.file_uploader("A picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="try_image")  # fmt: skip
+            up = a.file_uploader(
+                "A picture (PNG or JPEG)", type=["png", "jpg", "jpeg"], key="try_image"
+            )
             a.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="try_invert")
             if up is not None:
                 try:
@@ -125,7 +156,10 @@ def try_it(ev, run_id: str) -> None:
                         up.getvalue(), ds, ss.get("try_invert", "auto")
                     )
                 except Exception as exc:  # noqa: BLE001 - not a picture: a message
-                    a.error(f"{up.name} is not a picture this page can read ({type(exc).__name__}).", icon="⚠️")  # fmt: skip
+                    a.error(
+                        f"{up.name} is not a picture this page can read ({type(exc).__name__}).",
+                        icon="⚠️",
+                    )
         else:
             idx = st.slider("Test sample", 0, len(ev.x) - 1, 0, key="try_index")
             sample = evalview.raw_units(ds, ev.x[idx])
@@ -134,7 +168,9 @@ def try_it(ev, run_id: str) -> None:
 
         names = ds.feature_names or [f"x{i + 1}" for i in range(int(np.prod(ds.info.input_shape)))]
         start = evalview.raw_units(ds, ev.x[:1].reshape(1, -1))
-        row = st.data_editor(pd.DataFrame(start, columns=names[: start.shape[1]]), key="try_row", hide_index=True)  # fmt: skip
+        row = st.data_editor(
+            pd.DataFrame(start, columns=names[: start.shape[1]]), key="try_row", hide_index=True
+        )
         sample = row.to_numpy(dtype=np.float32)[0]
     else:
         st.caption("Trying new inputs is available for images, tables and 2-D points.")
@@ -142,7 +178,10 @@ def try_it(ev, run_id: str) -> None:
         try:
             out = predict(evalview.model(run_id), sample, dataset=ds)
         except Exception as exc:  # noqa: BLE001 - a wrong input is a message
-            st.error(f"The model could not run on this input: {' '.join(str(exc).split())[:200]}", icon="⚠️")  # fmt: skip
+            st.error(
+                f"The model could not run on this input: {one_line(exc, 200)}",
+                icon="⚠️",
+            )
         else:
             p1, p2 = st.columns([1, 2])
             if kind == "image":
@@ -152,7 +191,10 @@ def try_it(ev, run_id: str) -> None:
             if "probabilities" in out:
                 name = ds.info.class_names[int(out["classes"][0])]
                 p1.metric("Prediction", name, f"{out['confidence'][0]:.0%} sure", delta_color="off")
-                p2.plotly_chart(viz.probabilities_figure(out["probabilities"][0], ds.info.class_names), key="try_probs")  # fmt: skip
+                p2.plotly_chart(
+                    viz.probabilities_figure(out["probabilities"][0], ds.info.class_names),
+                    key="try_probs",
+                )
             else:
                 p1.metric("Prediction", f"{float(out['values'][0]):.4g}")
 
@@ -163,4 +205,7 @@ if ids:
 elif runs.is_active(runs.snapshot(state.run_id())):
     st.info("A run is training: its results appear here when it finishes (see **Train**).")
 else:
-    st.info("No trained model yet: go to **Train**, press **▶ Start**, and come back when it has finished.")  # fmt: skip
+    st.info(
+        "No trained model yet: go to **Train**, press **▶ Start**, "
+        "and come back when it has finished."
+    )

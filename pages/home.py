@@ -2,7 +2,9 @@
 
 import streamlit as st
 
-from designer import drawing, templates
+from designer.design import templates
+from designer.errors import DesignerError
+from designer.report import drawing
 from ui import files, runs, state
 from ui.status import runs_table
 
@@ -17,19 +19,24 @@ def use_template(template_id: str) -> None:
     state.flash("success", f"Loaded the template “{templates.TEMPLATES[template_id].title}”.")
 
 
+OPEN_NOTES = "home_open_notes"  # what the last import said, shown beside the uploader
+
+
 def open_file() -> None:
     upload = st.session_state.get("home_open")
+    st.session_state.pop(OPEN_NOTES, None)
     if upload is None:
         return
     try:
         design, notes = files.open_design(upload.name, upload.getvalue(), state.weights_path())
-    except ValueError as exc:
+    except DesignerError as exc:
         state.flash("error", str(exc))
         return
     state.replace(design, keep_weights=upload.name.lower().endswith(".keras"))
-    state.flash("success", f"Opened {upload.name}: {len(design.nodes)} layers. See it on the Design page.")  # fmt: skip
-    if notes:
-        state.flash("info", "Notes from the import:\n" + "\n".join(f"- {n}" for n in notes))
+    state.flash(
+        "success", f"Opened {upload.name}: {len(design.nodes)} layers. See it on the Design page."
+    )
+    st.session_state[OPEN_NOTES] = (upload.name, notes)
 
 
 state.show_flash()
@@ -47,11 +54,17 @@ with start:
     if st.button("✚ Start from scratch", key="home_blank", width="stretch"):
         state.replace(templates.blank())
         st.switch_page("pages/design.py")
-    kinds = "a design (.json)" + (
-        " or a Keras model (.keras)" if files.importer_available() else ""
+    st.file_uploader(
+        "Open a design (.json), a Keras model (.keras) or Keras code (.py)",
+        type=["json", "keras", "py"],
+        key="home_open",
+        on_change=open_file,
+        help="Design files up to 5 MB; .keras files up to 300 MB; Python code is read, never "
+        "run (the notes say what was assumed or left out, by line)",
     )
-    st.file_uploader(f"Open {kinds}", type=["json", "keras"], key="home_open",
-                     on_change=open_file, help="Design files up to 5 MB; .keras files up to 300 MB")  # fmt: skip
+    opened = st.session_state.get(OPEN_NOTES)
+    if opened and opened[1]:
+        st.info(f"Notes from opening {opened[0]}:\n" + "\n".join(f"- `{n}`" for n in opened[1]))
 
 st.subheader("Start from a template")
 COLUMNS = 4
@@ -73,13 +86,18 @@ for row in range(0, len(ids), COLUMNS):
                 unsafe_allow_html=True,
             )
             st.markdown(
-                f"<div style='height:{picture_h}px;display:flex;justify-content:center;align-items:flex-start'>"
+                f"<div style='height:{picture_h}px;display:flex;justify-content:center;"
+                "align-items:flex-start'>"
                 f"{template_picture(template_id)}</div>",
                 unsafe_allow_html=True,
             )
             primary = template_id == "digits-mlp"
-            if st.button(f"Use {t.title}", key=f"use_{template_id}", width="stretch",
-                         type="primary" if primary else "secondary"):  # fmt: skip
+            if st.button(
+                f"Use {t.title}",
+                key=f"use_{template_id}",
+                width="stretch",
+                type="primary" if primary else "secondary",
+            ):
                 use_template(template_id)
                 st.switch_page("pages/design.py")
 

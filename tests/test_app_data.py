@@ -3,8 +3,9 @@
 import json
 
 import pytest
+from app_widgets import widget
 
-from designer.spec import Design
+from designer.design.spec import Design
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_choosing_the_moons_and_fitting_the_design(app):
 
 
 def test_the_split_sliders_change_the_design(app):
-    app.slider(key="d:validation_split").set_value(0.3).run()
+    widget(app, "slider", "d:validation_split").set_value(0.3).run()
     assert app.session_state["design"].data.validation_split == pytest.approx(0.3)
     assert metrics(app)["Validation"] == f"{round(1797 * 0.3):,}"
 
@@ -57,11 +58,21 @@ def test_the_made_up_reviews_show_as_words(app):
     assert metrics(app)["Input shape"] == "(200,)"
 
 
+def test_the_coloured_shapes_show_as_colour_thumbnails_with_their_fixed_test_split(app):
+    from designer.data import shapes
+
+    app.button(key="ds_shapes").click().run()
+    assert not app.exception
+    m = metrics(app)
+    assert m["Input shape"] == "(32, 32, 3)" and m["Test"] == f"{shapes.N_TEST:,}"
+    assert len(app.get("plotly_chart")) >= 2  # the sample grid and the class balance
+
+
 def test_two_fields_changed_in_one_run_both_stick_and_survive_a_refresh(app, tmp_path):
     # A person types in one field and then another before the page re-runs: both callbacks
     # run in one go, and neither may see the other's widget emptied.
-    app.slider(key="d:test_split").set_value(0.3)
-    app.number_input(key="d:seed").set_value(7)
+    widget(app, "slider", "d:test_split").set_value(0.3)
+    widget(app, "number_input", "d:seed").set_value(7)
     app.run()
     assert not app.exception
     d = app.session_state["design"]
@@ -74,12 +85,14 @@ def test_two_fields_changed_in_one_run_both_stick_and_survive_a_refresh(app, tmp
 
 def test_a_csv_upload_asks_for_its_target_then_previews(app):
     rows = "".join(f"{i},{i % 7 * 1.5},{'yes' if i % 2 else 'no'}\n" for i in range(80))
-    app.file_uploader(key="data_upload").upload("my data.csv", ("a,b,label\n" + rows).encode(), "text/csv").run()  # fmt: skip
+    app.file_uploader(key="data_upload").upload(
+        "my data.csv", ("a,b,label\n" + rows).encode(), "text/csv"
+    ).run()
     assert not app.exception
     data = app.session_state["design"].data
     assert data.dataset == "upload" and data.path.endswith("my_data.csv")
     assert any("target column" in i.value for i in app.info)
-    app.selectbox(key="d:target").set_value("label").run()
+    widget(app, "selectbox", "d:target").set_value("label").run()
     assert app.session_state["design"].data.target == "label"
     assert metrics(app)["Input shape"] == "(2,)"
     assert not app.exception
@@ -98,7 +111,7 @@ def test_augmentation_settings_and_live_preview(app):
     app.button(key="aug_add").click().run()
     d = app.session_state["design"]
     assert [n.type for n in d.augmentation] == ["RandomRotation"]
-    app.number_input(key="a:randomrotation:factor").set_value(0.25).run()
+    widget(app, "number_input", "a:randomrotation:factor").set_value(0.25).run()
     assert app.session_state["design"].augmentation[0].params["factor"] == 0.25
     before = len(app.get("plotly_chart"))
     app.button(key="aug_preview").click().run()

@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from app_widgets import widget
 
-from designer import templates
+from designer.design import templates
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -39,8 +40,9 @@ def test_home_paints_without_tensorflow(env):
         "assert at.button(key='use_digits-mlp')\n"
         "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
-                         cwd=ROOT)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -60,7 +62,9 @@ def test_using_a_template_opens_it_on_the_design_page(app):
     app.button(key="use_digits-mlp").click().run()
     assert not app.exception
     assert app.session_state["design"].name == "digits-mlp"
-    assert app.selectbox(key="selected_layer").value == "output"  # the Design page is showing
+    assert (
+        widget(app, "selectbox", "selected_layer").value == "output"
+    )  # the Design page is showing
 
 
 def test_start_from_scratch(app):
@@ -73,7 +77,9 @@ def test_start_from_scratch(app):
 
 def test_open_a_design_file(app):
     design = templates.get("moons-mlp")
-    app.file_uploader(key="home_open").upload("mine.json", design.to_json().encode(), "application/json").run()  # fmt: skip
+    app.file_uploader(key="home_open").upload(
+        "mine.json", design.to_json().encode(), "application/json"
+    ).run()
     assert not app.exception
     assert app.session_state["design"].name == "moons-mlp"
     assert app.session_state["design"].node_ids() == design.node_ids()
@@ -111,7 +117,7 @@ def test_a_damaged_session_file_starts_fresh(env, open_app):
 def test_every_page_renders(app, page):
     app.switch_page(f"pages/{page}.py").run()
     assert not app.exception
-    assert app.title or app.selectbox(key="selected_layer")  # the page drew its content
+    assert app.title or widget(app, "selectbox", "selected_layer")  # the page drew its content
 
 
 def test_status_line_names_design_data_params_and_run(env, open_app):
@@ -126,9 +132,10 @@ def test_status_line_names_design_data_params_and_run(env, open_app):
     text = status_text(again)
     assert "digits-mlp" in text and "4,810" in text
     # Keras is loaded now: a design opened on Home is counted there, without the Design page.
-    again.file_uploader(key="home_open").upload("m.json", templates.get("moons-mlp").to_json().encode(),
-                                                "application/json").run()  # fmt: skip
-    from designer.build import analyze
+    again.file_uploader(key="home_open").upload(
+        "m.json", templates.get("moons-mlp").to_json().encode(), "application/json"
+    ).run()
+    from designer.model.build import analyze
 
     expected = f"{analyze(templates.get('moons-mlp')).total_params:,}"
     third = open_app(sid)

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from app_widgets import widget
+
+from designer.training.snapshot import RunSnapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # ui/ lives beside app.py
@@ -21,25 +24,34 @@ def app(open_app):
     return open_app(timeout=TIMEOUT)
 
 
+def python_code(at) -> str:
+    """The generated script (the page's other code box holds the Copy link)."""
+    return next(c.value for c in at.code if c.language == "python")
+
+
 def charts(at) -> int:
     return len(at.get("plotly_chart"))
 
 
 # ---- the progress line ------------------------------------------------------------------------
+def snapshot(**fields) -> RunSnapshot:
+    base = {"run_id": "r", "run_dir": "runs/r", "status": "running", "phase": "training"}
+    return RunSnapshot(**(base | {"done": False, "epoch": 0, "epochs": 5} | fields))
+
+
 def test_progress_text_while_training():
-    snap = {"status": "running", "phase": "training", "epoch": 2, "epochs": 20, "batch": 41,
-            "batches": 57, "eta_s": 12.4}  # fmt: skip
+    snap = snapshot(epoch=2, epochs=20, batch=41, batches=57, eta_s=12.4)
     assert trainview.progress_text(snap) == "epoch 3/20 · batch 41/57 · 12 s left"
     assert trainview.progress_fraction(snap) == pytest.approx((2 + 41 / 57) / 20)
 
 
 def test_progress_text_before_and_after():
     assert "queue" in trainview.progress_text(
-        {"status": "queued", "queue_position": 2, "epochs": 5}
+        snapshot(status="queued", phase="queued", queue_position=2)
     )
-    starting = {"status": "running", "phase": "loading data", "epoch": 0, "epochs": 5, "batch": 0}
+    starting = snapshot(phase="loading data")
     assert trainview.progress_text(starting) == "loading the data…"
-    done = {"status": "finished", "done": True, "epoch": 5, "epochs": 5, "elapsed": 9.6}
+    done = snapshot(status="finished", phase="done", done=True, epoch=5, elapsed=9.6)
     assert trainview.progress_text(done) == "finished · 5/5 epochs in 10 s"
     assert trainview.progress_fraction(done) == 1.0
 
@@ -47,8 +59,8 @@ def test_progress_text_before_and_after():
 def test_dense_units_after_a_flatten_are_shown_as_images():
     import numpy as np
 
-    from designer import templates
-    from designer.build import build_model
+    from designer.design import templates
+    from designer.model.build import build_model
     from ui import inspectview
 
     model = build_model(templates.get("digits-mlp"))  # Input 8×8×1 → Flatten → Dense 64
@@ -81,13 +93,13 @@ def test_an_idle_train_page_invites_to_start(app):
 # ---- the whole flow ---------------------------------------------------------------------------
 def test_two_settings_changed_in_one_run_both_stick(app):
     app.switch_page("pages/train.py").run()
-    app.number_input(key="t:epochs").set_value(3)
-    app.number_input(key="t:batch_size").set_value(8)
+    widget(app, "number_input", "t:epochs").set_value(3)
+    widget(app, "number_input", "t:batch_size").set_value(8)
     app.run()
     assert not app.exception
     training = app.session_state["design"].training
     assert (training.epochs, training.batch_size) == (3, 8)
-    assert app.number_input(key="t:epochs").value == 3
+    assert widget(app, "number_input", "t:epochs").value == 3
 
 
 def test_template_to_trained_model_to_confusion_matrix(app):
@@ -96,13 +108,13 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     # Home: "Use Digits MLP" → Train: fewer epochs, Start → wait → Evaluate.
     app.button(key="use_digits-mlp").click().run()
     app.switch_page("pages/train.py").run()
-    app.number_input(key="t:epochs").set_value(3).run()
+    widget(app, "number_input", "t:epochs").set_value(3).run()
     app.button(key="train_start").click().run()
     assert not app.exception and not app.error
     run_id = app.session_state["run_id"]
     job = default_registry().get(run_id)
     assert job is not None
-    assert job.wait(timeout=600) == "finished", job.snapshot()["last_error"]
+    assert job.wait(timeout=600) == "finished", job.snapshot().last_error
     app.run()
     assert not app.exception
     progress = [p.proto.text for p in app.get("progress")]
@@ -151,7 +163,7 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     assert not app.exception
     keys = {b.key for b in app.get("download_button")}
     assert {"dl_script", "dl_design", "dl_keras", "dl_run"} <= keys
-    assert "def build_model" in app.code[0].value
+    assert "def build_model" in python_code(app)
 
 
 def test_a_design_that_cannot_train_says_why(app):
@@ -161,7 +173,7 @@ def test_a_design_that_cannot_train_says_why(app):
     app.switch_page("pages/data.py").run()
     app.button(key="ds_iris").click().run()  # 4 features, 3 classes: no fit
     app.switch_page("pages/train.py").run()
-    app.number_input(key="t:epochs").set_value(1).run()
+    widget(app, "number_input", "t:epochs").set_value(1).run()
     app.button(key="train_start").click().run()
     job = default_registry().get(app.session_state["run_id"])
     assert job.wait(timeout=600) == "failed"
@@ -183,7 +195,7 @@ def test_runs_are_listed_and_compared(app, tmp_path):
                 "accuracy": a,
                 "val_loss": 1.1 - a,
                 "val_accuracy": a - 0.05,
-            }  # fmt: skip
+            }
             for i, a in enumerate(acc)
         ]
         rundir.write_history(path, rows)

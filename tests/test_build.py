@@ -2,9 +2,9 @@
 
 import pytest
 
-from designer import templates
-from designer.build import analyze, build_model
-from designer.spec import Design, Edge, Node
+from designer.design import templates
+from designer.design.spec import Design, Edge, Node
+from designer.model.build import analyze, build_model
 
 
 def keras_reference(template_id):
@@ -13,25 +13,54 @@ def keras_reference(template_id):
     from keras import layers
 
     if template_id == "digits-mlp":
-        return keras.Sequential([keras.Input((8, 8, 1)), layers.Flatten(), layers.Dense(64, activation="relu"), layers.Dropout(0.2), layers.Dense(10, activation="softmax")])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                layers.Flatten(),
+                layers.Dense(64, activation="relu"),
+                layers.Dropout(0.2),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
     if template_id == "mnist-mlp":
-        return keras.Sequential([keras.Input((784,)), layers.Dense(128, activation="relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax")])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((784,)),
+                layers.Dense(128, activation="relu"),
+                layers.Dropout(0.5),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
     if template_id == "cifar10-cnn":
-        return keras.Sequential([
-            keras.Input((32, 32, 3)),
-            layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2), layers.Dropout(0.25),
-            layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2), layers.Dropout(0.25),
-            layers.Flatten(), layers.Dense(512, activation="relu"), layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((32, 32, 3)),
+                layers.Conv2D(32, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Dropout(0.25),
+                layers.Conv2D(64, 3, activation="relu"),
+                layers.MaxPooling2D(2),
+                layers.Dropout(0.25),
+                layers.Flatten(),
+                layers.Dense(512, activation="relu"),
+                layers.Dropout(0.5),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
     if template_id == "lenet5":
-        return keras.Sequential([
-            keras.Input((28, 28, 1)),
-            layers.Conv2D(6, 5, padding="same", activation="tanh"), layers.AveragePooling2D(2),
-            layers.Conv2D(16, 5, activation="tanh"), layers.AveragePooling2D(2), layers.Flatten(),
-            layers.Dense(120, activation="tanh"), layers.Dense(84, activation="tanh"),
-            layers.Dense(10, activation="softmax"),
-        ])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                layers.Conv2D(6, 5, padding="same", activation="tanh"),
+                layers.AveragePooling2D(2),
+                layers.Conv2D(16, 5, activation="tanh"),
+                layers.AveragePooling2D(2),
+                layers.Flatten(),
+                layers.Dense(120, activation="tanh"),
+                layers.Dense(84, activation="tanh"),
+                layers.Dense(10, activation="softmax"),
+            ]
+        )
     if template_id == "mini-resnet":
         inp = keras.Input((32, 32, 3))
         x = layers.Conv2D(32, 3, padding="same", activation="relu")(inp)
@@ -42,12 +71,21 @@ def keras_reference(template_id):
         out = layers.Dense(10, activation="softmax")(layers.GlobalAveragePooling2D()(x))
         return keras.Model(inp, out)
     if template_id == "text-lstm":
-        return keras.Sequential([keras.Input((200,), dtype="int32"), layers.Embedding(10000, 32), layers.LSTM(32), layers.Dense(1, activation="sigmoid")])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((200,), dtype="int32"),
+                layers.Embedding(10000, 32),
+                layers.LSTM(32),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
     if template_id == "transfer-mobilenetv2":
-        base = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(96, 96, 3))  # fmt: skip
+        base = keras.applications.MobileNetV2(
+            include_top=False, weights=None, input_shape=(96, 96, 3)
+        )
         base.trainable = False
-        inp = keras.Input((96, 96, 3))
-        x = base(layers.Rescaling(1 / 127.5, offset=-1)(inp))
+        inp = keras.Input((32, 32, 3))
+        x = base(layers.Rescaling(1 / 127.5, offset=-1)(layers.Resizing(96, 96)(inp)))
         x = layers.Dropout(0.2)(layers.GlobalAveragePooling2D()(x))
         return keras.Model(inp, layers.Dense(10, activation="softmax")(x))
     if template_id == "two-inputs":
@@ -57,9 +95,23 @@ def keras_reference(template_id):
         x = layers.Dense(32, activation="relu")(layers.Concatenate()([a, b]))
         return keras.Model([img, tab], layers.Dense(10, activation="softmax")(x))
     if template_id == "moons-mlp":
-        return keras.Sequential([keras.Input((2,)), layers.Dense(8, activation="tanh"), layers.Dense(8, activation="tanh"), layers.Dense(2, activation="softmax")])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((2,)),
+                layers.Dense(8, activation="tanh"),
+                layers.Dense(8, activation="tanh"),
+                layers.Dense(2, activation="softmax"),
+            ]
+        )
     if template_id == "diabetes-mlp":
-        return keras.Sequential([keras.Input((10,)), layers.Dense(64, activation="relu"), layers.Dense(32, activation="relu"), layers.Dense(1)])  # fmt: skip
+        return keras.Sequential(
+            [
+                keras.Input((10,)),
+                layers.Dense(64, activation="relu"),
+                layers.Dense(32, activation="relu"),
+                layers.Dense(1),
+            ]
+        )
     raise KeyError(template_id)
 
 
@@ -130,7 +182,7 @@ def test_a_cycle_is_reported():
             lambda d: d.node("hidden").params.update(units=-3),
             "hidden",
             "units: must be at least 1",
-        ),  # fmt: skip
+        ),
         (lambda d: d.node("hidden").params.update(activation="reluu"), "hidden", "activation"),
         (lambda d: d.node("hidden").params.update(unitz=3), "hidden", "unknown parameter"),
         (lambda d: d.edges.append(Edge("drop", "inputs")), "inputs", "cannot receive"),
@@ -195,11 +247,14 @@ def test_several_inputs_and_outputs_build():
     )
     model = build_model(d)
     assert len(model.inputs) == 2 and len(model.outputs) == 2
-    assert [layer.name for layer in model.layers if layer.name.startswith("head")] == ["head1", "head2"]  # fmt: skip
+    assert [layer.name for layer in model.layers if layer.name.startswith("head")] == [
+        "head1",
+        "head2",
+    ]
 
 
 def test_revalidation_after_one_edit_reuses_cached_nodes(monkeypatch):
-    from designer import build
+    from designer.model import build
 
     nodes = [Node("in", "Input", {"shape": [16]})]
     nodes += [Node(f"d{i}", "Dense", {"units": 16}) for i in range(20)]

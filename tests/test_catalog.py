@@ -2,9 +2,9 @@ import inspect
 
 import pytest
 
-from designer import catalog
-from designer.build import analyze, build_model
-from designer.spec import Design, Edge, Node
+from designer.design import catalog
+from designer.design.spec import Design, Edge, Node
+from designer.model.build import analyze, build_model
 
 
 def test_catalog_covers_the_tutorial_layers():
@@ -79,7 +79,9 @@ def _context(layer_type: str):
 
 def _design(layer_type):
     shape, dtype, n_inputs = _context(layer_type)
-    nodes = [Node(f"in{i}", "Input", {"shape": list(shape), "dtype": dtype}) for i in range(n_inputs)]  # fmt: skip
+    nodes = [
+        Node(f"in{i}", "Input", {"shape": list(shape), "dtype": dtype}) for i in range(n_inputs)
+    ]
     nodes.append(Node("layer", layer_type, {}))
     edges = [Edge(f"in{i}", "layer") for i in range(n_inputs)]
     return Design(nodes=nodes, edges=edges)

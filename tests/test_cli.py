@@ -1,13 +1,15 @@
 """The keras-designer command as other tools use it: output lines and exit codes."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-from designer import catalog, templates
+from designer import tf_startup
 from designer.cli import main
+from designer.design import catalog, templates
 
 PY = sys.executable
 
@@ -48,7 +50,7 @@ def test_new_then_validate_then_summary(tmp_path, capsys):
     capsys.readouterr()
     assert main(["summary", str(path)]) == 0
     out = capsys.readouterr().out.splitlines()
-    from designer.build import build_model
+    from designer.model.build import build_model
 
     keras_count = build_model(templates.get("mnist-mlp")).count_params()
     assert out[-1] == f"Total params: {keras_count:,}"
@@ -104,3 +106,26 @@ def test_every_template_validates_offline_through_the_command(tmp_path):
         path = tmp_path / f"{template_id}.json"
         templates.get(template_id).save(path)
         assert main(["validate", str(path)]) == 0, template_id
+
+
+def test_a_command_that_imports_tensorflow_keeps_its_start_up_lines_off_stderr(tmp_path):
+    path = tmp_path / "design.json"
+    templates.get("digits-mlp").save(path)
+    result = run("summary", str(path))
+    assert result.returncode == 0 and result.stdout.splitlines()[-1].startswith("Total params:")
+    assert result.stderr == ""  # no "absl::InitializeLog()", no "oneDNN custom operations"
+
+
+def test_only_tensorflows_start_up_lines_are_dropped(capfd):
+    with tf_startup._startup_lines_dropped():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are ")
+        os.write(2, b"written to STDERR\n")
+        os.write(2, b"I0000 00:00:1796174806.922965    3617 port.cc:153] oneDNN custom ops\n")
+        os.write(2, b"W0000 00:00:1796174806.922965    3617 cpu_feature_guard.cc:1] slow\n")
+        os.write(2, b"E0000 00:00:1796174806.922965    3617 gpu.cc:1] a real error\n")
+        os.write(2, b"a warning from Python\n")
+    err = capfd.readouterr().err.splitlines()
+    assert err == [
+        "E0000 00:00:1796174806.922965    3617 gpu.cc:1] a real error",
+        "a warning from Python",
+    ]

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from designer import compare, templates
-from designer.editing import delete_node
-from designer.spec import Edge, Node
+from designer.design import templates
+from designer.design.editing import delete_node
+from designer.design.spec import Edge, Node
+from designer.experiments import compare
 from designer.training import rundir
 
 
@@ -34,7 +35,10 @@ def test_mnist_mlp_diff_names_exactly_the_changed_units_and_the_removed_dropout(
 
     lines = compare.diff_lines(d)
     node_lines = [line for line in lines if line.startswith(("  +", "  -", "  ~"))]
-    assert node_lines == ["  - removed dropout (Dropout)", "  ~ changed dense (Dense): units 128 -> 64"]  # fmt: skip
+    assert node_lines == [
+        "  - removed dropout (Dropout)",
+        "  ~ changed dense (Dense): units 128 -> 64",
+    ]
 
 
 def test_diff_graph_colours_each_node_by_what_happened_to_it():
@@ -44,18 +48,28 @@ def test_diff_graph_colours_each_node_by_what_happened_to_it():
     b.edges += [Edge("dense", "extra"), Edge("extra", "output")]
     graph = compare.diff_graph(a, b)
     colours = {n["id"]: n["color"] for n in graph["nodes"]}
-    assert colours == {"input": compare.UNCHANGED, "flatten": compare.UNCHANGED,
-                       "dense": compare.CHANGED, "extra": compare.ADDED,
-                       "dropout": compare.REMOVED, "output": compare.UNCHANGED}  # fmt: skip
+    assert colours == {
+        "input": compare.UNCHANGED,
+        "flatten": compare.UNCHANGED,
+        "dense": compare.CHANGED,
+        "extra": compare.ADDED,
+        "dropout": compare.REMOVED,
+        "output": compare.UNCHANGED,
+    }
     assert "units: 128 -> 64" in next(n for n in graph["nodes"] if n["id"] == "dense")["title"]
     edges = {(e["source"], e["target"]): e for e in graph["edges"]}
-    assert edges[("dense", "dropout")]["color"] == compare.REMOVED and edges[("dense", "dropout")]["dashes"]  # fmt: skip
+    assert (
+        edges[("dense", "dropout")]["color"] == compare.REMOVED
+        and edges[("dense", "dropout")]["dashes"]
+    )
     assert edges[("dense", "extra")]["color"] == compare.ADDED
     assert edges[("input", "flatten")]["color"] == compare.UNCHANGED
     from streamlit_agraph import Edge as AEdge
     from streamlit_agraph import Node as ANode
 
-    drawable = [ANode(**n).to_dict() for n in graph["nodes"]] + [AEdge(**e).to_dict() for e in graph["edges"]]  # fmt: skip
+    drawable = [ANode(**n).to_dict() for n in graph["nodes"]] + [
+        AEdge(**e).to_dict() for e in graph["edges"]
+    ]
     assert len(drawable) == 6 + 6
 
 
@@ -73,7 +87,7 @@ def test_identical_designs_type_changes_rewiring_and_settings():
     change = d.changed[0]
     assert change.id == "dropout" and change.params["type"] == ("Dropout", "GaussianNoise")
     assert d.rewired == ["edge flatten -> output added"]
-    assert d.settings == {"compile.learning_rate": (0.001, 0.01), "training.batch_size": (128, 64)}  # fmt: skip
+    assert d.settings == {"compile.learning_rate": (0.001, 0.01), "training.batch_size": (128, 64)}
 
 
 def write_run(path: Path, design, history: list[dict], metrics: dict, status="finished") -> Path:
@@ -88,8 +102,19 @@ def write_run(path: Path, design, history: list[dict], metrics: dict, status="fi
 def fake_runs(tmp_path: Path):
     a, b = edited_mnist_mlp()
     b.compile.optimizer_params["learning_rate"] = 0.01
-    hist = lambda s: [{"epoch": i + 1, "loss": s / (i + 1), "accuracy": 0.5 + 0.1 * i,  # noqa: E731
-                       "val_loss": s / (i + 1) + 0.1, "val_accuracy": 0.45 + 0.1 * i} for i in range(3)]  # fmt: skip
+
+    def hist(s: float) -> list[dict]:
+        return [
+            {
+                "epoch": i + 1,
+                "loss": s / (i + 1),
+                "accuracy": 0.5 + 0.1 * i,
+                "val_loss": s / (i + 1) + 0.1,
+                "val_accuracy": 0.45 + 0.1 * i,
+            }
+            for i in range(3)
+        ]
+
     ra = write_run(tmp_path / "run-a", a, hist(1.0), {"task": "classification", "accuracy": 0.91})
     rb = write_run(tmp_path / "run-b", b, hist(0.8), {"task": "classification", "accuracy": 0.94})
     return ra, rb
@@ -116,7 +141,12 @@ def test_curves_of_several_runs_on_one_chart(tmp_path):
     runs = compare.load_runs(fake_runs(tmp_path))
     assert compare.common_metrics(runs) == ["loss", "accuracy"]
     fig = compare.curves_figure(runs, "accuracy")
-    assert [t.name for t in fig.data] == ["run-a · train", "run-a · validation", "run-b · train", "run-b · validation"]  # fmt: skip
+    assert [t.name for t in fig.data] == [
+        "run-a · train",
+        "run-a · validation",
+        "run-b · train",
+        "run-b · validation",
+    ]
     assert list(fig.data[2].y) == pytest.approx([0.5, 0.6, 0.7])
 
 

@@ -8,6 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -28,7 +29,7 @@ from designer.data import (
     load_npz,
 )
 from designer.data.preprocess import split_indices
-from designer.spec import DataSpec
+from designer.design.spec import DataSpec
 
 OFFLINE = [i.id for i in list_datasets() if i.source == "offline"]
 KERAS = ["mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters"]
@@ -44,15 +45,31 @@ def one_line_error(excinfo) -> str:
 
 
 def test_import_does_not_load_tensorflow():
-    code = "import designer.data, sys; assert 'tensorflow' not in sys.modules; assert 'keras' not in sys.modules"
+    code = (
+        "import designer.data, sys; assert 'tensorflow' not in sys.modules; "
+        "assert 'keras' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
 
 
 def test_list_has_every_set_offline_first():
     infos = list_datasets()
     ids = [i.id for i in infos]
-    for expected in ["digits", "iris", "wine", "breast_cancer", "diabetes", "moons", "circles",
-                     "blobs", "spirals", "xor", "fashion_mnist_local", "mnist_local", *KERAS]:  # fmt: skip
+    for expected in [
+        "digits",
+        "iris",
+        "wine",
+        "breast_cancer",
+        "diabetes",
+        "moons",
+        "circles",
+        "blobs",
+        "spirals",
+        "xor",
+        "fashion_mnist_local",
+        "mnist_local",
+        *KERAS,
+    ]:
         assert expected in ids
     sources = [i.source for i in infos]
     assert sources == sorted(sources, key=lambda s: s != "offline")
@@ -87,10 +104,20 @@ def test_offline_set_matches_its_info(dataset_id):
 
 
 def test_expected_class_counts_and_shapes():
-    expected = {"digits": ((8, 8, 1), 10), "iris": ((4,), 3), "wine": ((13,), 3),
-                "breast_cancer": ((30,), 2), "diabetes": ((10,), 0), "moons": ((2,), 2),
-                "circles": ((2,), 2), "blobs": ((2,), 3), "spirals": ((2,), 2), "xor": ((2,), 2),
-                "fashion_mnist_local": ((28, 28, 1), 10), "mnist_local": ((28, 28, 1), 10)}  # fmt: skip
+    expected = {
+        "digits": ((8, 8, 1), 10),
+        "iris": ((4,), 3),
+        "wine": ((13,), 3),
+        "breast_cancer": ((30,), 2),
+        "diabetes": ((10,), 0),
+        "moons": ((2,), 2),
+        "circles": ((2,), 2),
+        "blobs": ((2,), 3),
+        "spirals": ((2,), 2),
+        "xor": ((2,), 2),
+        "fashion_mnist_local": ((28, 28, 1), 10),
+        "mnist_local": ((28, 28, 1), 10),
+    }
     for dataset_id, (shape, classes) in expected.items():
         info = get_info(dataset_id)
         assert info.input_shape == shape and info.num_classes == classes, dataset_id
@@ -180,7 +207,6 @@ def test_scaling_modes():
 
 
 def test_keras_download_failure_is_a_helpful_message(monkeypatch):
-    keras = pytest.importorskip("keras")
 
     def offline(*args, **kwargs):
         # What keras.utils.get_file raises when there is no network.
@@ -198,14 +224,15 @@ def test_keras_download_failure_is_a_helpful_message(monkeypatch):
 
 
 def test_keras_text_set_is_padded_int_sequences(monkeypatch):
-    keras = pytest.importorskip("keras")
     rng = np.random.default_rng(0)
 
     def fake(num_words=None):
         seqs = [list(rng.integers(1, num_words, size=rng.integers(5, 300))) for _ in range(40)]
         labels = np.arange(40) % 2
         return (np.array(seqs[:30], dtype=object), labels[:30]), (
-            np.array(seqs[30:], dtype=object), labels[30:])  # fmt: skip
+            np.array(seqs[30:], dtype=object),
+            labels[30:],
+        )
 
     monkeypatch.setattr(keras.datasets.imdb, "load_data", fake)
     ds = load_dataset("imdb")
@@ -422,10 +449,13 @@ def test_unknown_upload_type_and_missing_file(tmp_path):
 def test_check_fit_messages():
     digits = get_info("digits")
     assert check_fit(digits, {"input": (784,)}, {"dense_2": (5,)}) == [
-        ("input", "Input shape is (784,) but data set 'digits' gives (8, 8, 1): "
-                  "set the Input shape to [8, 8, 1]"),
+        (
+            "input",
+            "Input shape is (784,) but data set 'digits' gives (8, 8, 1): "
+            "set the Input shape to [8, 8, 1]",
+        ),
         ("dense_2", "the output has 5 units but 'digits' has 10 classes: set units to 10"),
-    ]  # fmt: skip
+    ]
     assert check_fit(digits, {"in": (8, 8, 1)}, {"out": (10,)}) == []
     assert check_fit(get_info("breast_cancer"), {"in": (30,)}, {"out": (1,)}) == []
     [(node, message)] = check_fit(get_info("diabetes"), {"in": (10,)}, {"out": (3,)})
@@ -440,13 +470,20 @@ def test_check_fit_messages():
 
 def test_default_compile():
     assert default_compile(get_info("digits"), 10, "softmax") == {
-        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}  # fmt: skip
+        "loss": "sparse_categorical_crossentropy",
+        "metrics": ["accuracy"],
+    }
     assert default_compile(get_info("breast_cancer"), 1, "sigmoid") == {
-        "loss": "binary_crossentropy", "metrics": ["accuracy"]}  # fmt: skip
+        "loss": "binary_crossentropy",
+        "metrics": ["accuracy"],
+    }
     assert default_compile(get_info("breast_cancer"), 2, "softmax")["loss"] == (
-        "sparse_categorical_crossentropy")  # fmt: skip
+        "sparse_categorical_crossentropy"
+    )
     assert default_compile(get_info("diabetes"), 1, None) == {
-        "loss": "mean_squared_error", "metrics": ["mae"]}  # fmt: skip
+        "loss": "mean_squared_error",
+        "metrics": ["mae"],
+    }
 
 
 def test_encode_labels_for_loss():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from designer import templates
+from designer.design import templates
 from designer.training import Registry, TrainingError, start_training
 
 
@@ -22,10 +22,10 @@ def test_two_devices_reach_the_accuracy_of_one_on_digits(registry, tmp_path):
         d = templates.get("digits-mlp")
         d.training.devices = devices
         job = start_training(d, epochs=5, root=tmp_path, registry=registry)
-        assert job.wait(300) == "finished", job.snapshot()["last_error"]
+        assert job.wait(300) == "finished", job.snapshot().last_error
         snap = job.snapshot()
-        assert snap["replicas"] == devices
-        results[devices] = snap["metrics"]["accuracy"]
+        assert snap.replicas == devices
+        results[devices] = snap.metrics["accuracy"]
     assert results[1] > 0.8 and results[2] > 0.8, results
     assert abs(results[2] - results[1]) < 0.06, results
 

@@ -1,11 +1,13 @@
 """The graph editor's operations, as pure functions on designs (no Streamlit, no Keras)."""
 
+import re
+
 import pytest
 
-from designer import editing, sections, templates
-from designer.editing import EditError
-from designer.history import History
-from designer.spec import Design, Edge, Node
+from designer.design import editing, sections, templates
+from designer.design.editing import EditError
+from designer.design.history import History
+from designer.design.spec import Design, Edge, Node
 
 
 def chain(*ids_types):
@@ -125,10 +127,84 @@ def test_connect_refuses_with_a_reason(src, dst, why):
         editing.connect(d, src, dst)
 
 
-def test_connect_candidates_exclude_loops_and_existing_edges():
-    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"), ("c", "Dense"))
-    assert editing.connect_candidates(d, "b") == []  # b→c exists; a, in would loop
-    assert editing.connect_candidates(d, "in") == ["b", "c"]
+def test_connect_candidates_exclude_loops_existing_edges_and_full_layers():
+    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"), ("m", "Add"), ("c", "Dense"))
+    assert editing.connect_candidates(d, "b") == []  # b→m exists; a, in would loop; c is full
+    assert editing.connect_candidates(d, "in") == ["m"]  # a, b, c have their one input
+
+
+@pytest.mark.parametrize(
+    "target,why",
+    [
+        ("b", "b (Dense) takes one input and already has a: remove a → b first"),
+        ("s", "s (Subtract) takes 2 inputs and already has them (a, b)"),
+    ],
+)
+def test_connect_refuses_an_input_too_many(target, why):
+    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"))
+    d.nodes.append(Node("s", "Subtract", {}))
+    d.nodes.append(Node("x", "Dense", {}))
+    d.edges += [Edge("a", "s"), Edge("b", "s"), Edge("in", "x")]
+    with pytest.raises(EditError, match=re.escape(why)):
+        editing.connect(d, "x", target)
+
+
+def test_toggle_connection_adds_then_removes_either_way():
+    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"), ("m", "Concatenate"))
+    new, said = editing.toggle_connection(d, "a", "m")
+    assert new.predecessors("m") == ["b", "a"] and said == "connected a → m (input 2 of m)"
+    back, said = editing.toggle_connection(new, "a", "m")
+    assert pairs(back) == pairs(d) and said == "removed a → m"
+    cut, said = editing.toggle_connection(d, "b", "a")  # a feeds b: a click on a cuts it
+    assert ("a", "b") not in pairs(cut) and said == "removed a → b"
+    with pytest.raises(EditError, match="connect from"):
+        editing.toggle_connection(d, "a", "a")
+    with pytest.raises(EditError, match="Input"):
+        editing.toggle_connection(d, "b", "in")
+
+
+def test_add_branch_leaves_the_chain_as_it_is():
+    d = templates.get("digits-mlp")
+    new, nid = editing.add_branch(d, "flatten", "Dense")
+    assert new.successors("flatten") == ["dense", nid] and new.predecessors(nid) == ["flatten"]
+    assert [e for e in new.edges if e.target != nid] == d.edges
+    assert new.node(nid).params == editing.default_params("Dense")
+    with pytest.raises(EditError, match="starts a model"):
+        editing.add_branch(d, "flatten", "Input")
+
+
+@pytest.mark.parametrize("picks", [["b", "a"], ["a", "b"]])
+def test_add_merge_takes_the_place_of_the_last_pick(picks):
+    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"), ("out", "Dense"))
+    new, nid = editing.add_merge(d, picks, "Add")
+    assert new.predecessors(nid) == picks  # the inputs in the order they were picked
+    assert new.successors("b") == [nid] and new.successors(nid) == ["out"]
+    assert new.successors("a") == ["b", nid]
+    assert new.node_ids().index(nid) == new.node_ids().index("b") + 1
+
+
+def test_add_merge_of_two_ends_is_a_new_output():
+    d = chain(("in", "Input"), ("a", "Dense"))
+    d.nodes.append(Node("b", "Dense", {}))
+    d.edges.append(Edge("in", "b"))
+    new, nid = editing.add_merge(d, ["a", "b"], "Concatenate")
+    assert new.output_ids() == [nid] and new.predecessors(nid) == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    "picks,kind,why",
+    [
+        (["a"], "Add", "at least two"),
+        (["a", "a"], "Add", "at least two"),
+        (["in", "a", "b"], "Subtract", "takes 2 inputs"),
+        (["a", "b"], "Dense", "not a merge layer"),
+        (["a", "zz"], "Add", "no layer called"),
+    ],
+)
+def test_add_merge_refuses_with_a_reason(picks, kind, why):
+    d = chain(("in", "Input"), ("a", "Dense"), ("b", "Dense"))
+    with pytest.raises(EditError, match=why):
+        editing.add_merge(d, picks, kind)
 
 
 def test_disconnect_unknown_edge():
@@ -244,8 +320,12 @@ def test_section_settings_and_name():
     with pytest.raises(EditError):
         sections.set_section(d, "training", "nope", 1)
     # Whatever an edit accepts must load again from the saved file.
-    for section, name, bad in [("training", "epochs", None), ("training", "batch_size", "8"),
-                               ("data", "test_split", float("nan")), ("data", "seed", 1.5)]:  # fmt: skip
+    for section, name, bad in [
+        ("training", "epochs", None),
+        ("training", "batch_size", "8"),
+        ("data", "test_split", float("nan")),
+        ("data", "seed", 1.5),
+    ]:
         with pytest.raises(EditError, match=f"{section}.{name}"):
             sections.set_section(d, section, name, bad)
     assert sections.set_section(d, "data", "target", None).data.target is None

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from designer import ensemble, templates
 from designer.data import load_dataset
+from designer.design import templates
+from designer.experiments import ensemble
 
 
 class InlineRegistry:
@@ -27,7 +28,7 @@ class InlineRegistry:
         from designer.training.worker import train
 
         job = Job(Path(request.run_dir).name, request, history)
-        train(request, job._record, Control(run_dir=request.run_dir))
+        train(request, job.record, Control(run_dir=request.run_dir))
         return job
 
     def shutdown(self):
@@ -46,9 +47,10 @@ def train_runs(root: Path, seeds, epochs: int = 4, limit: int | None = None, **c
     for seed in seeds:
         d = design.copy()
         d.training.seed = seed
-        job = start_training(d, run_dir=root / f"seed{seed}", epochs=epochs, limit=limit,
-                             registry=InlineRegistry())  # fmt: skip
-        assert job.wait(60) == "finished", job.snapshot()["last_error"]
+        job = start_training(
+            d, run_dir=root / f"seed{seed}", epochs=epochs, limit=limit, registry=InlineRegistry()
+        )
+        assert job.wait(60) == "finished", job.snapshot().last_error
         paths.append(root / f"seed{seed}")
     return paths
 
@@ -79,15 +81,17 @@ def test_average_is_at_least_the_members_mean_and_exports_one_model(members, dig
     values = [m["value"] for m in result.members]
     assert len(values) == 3 and all(0.5 < v <= 1 for v in values)  # real, trained members
     for m, path in zip(result.members, members):  # the members' own metrics.json agree
-        assert m["value"] == pytest.approx(json.loads((path / "metrics.json").read_text())["accuracy"])  # fmt: skip
+        assert m["value"] == pytest.approx(
+            json.loads((path / "metrics.json").read_text())["accuracy"]
+        )
     assert result.value >= np.mean(values)
     assert result.lines()[-1] == f"ensemble accuracy: {result.value:.4f}"
 
     model = keras.models.load_model(tmp_path / "ensemble.keras")  # safe mode is the default
-    assert {layer.name for layer in model.layers} >= {"member_1", "member_2", "member_3", "average"}  # fmt: skip
+    assert {layer.name for layer in model.layers} >= {"member_1", "member_2", "member_3", "average"}
     assert np.allclose(model.predict(digits.x_test, verbose=0), result.outputs, atol=1e-6)
     report = json.loads((tmp_path / "ensemble.json").read_text())
-    assert report["value"] == pytest.approx(result.value) and report["exported"] == "ensemble.keras"  # fmt: skip
+    assert report["value"] == pytest.approx(result.value) and report["exported"] == "ensemble.keras"
 
 
 def test_vote_takes_the_majority_class_and_is_not_exported(members, digits, tmp_path):
@@ -121,7 +125,9 @@ def test_stack_fits_on_validation_predictions_only(members, digits, monkeypatch)
     result = ensemble.run_ensemble(members, "stack", data=digits)
     assert log == ["val", "fit", "test"]  # the test split is predicted only after fitting
     val = real_predict(ensemble.load_models(members), digits.x_val)
-    assert np.allclose(fitted["x"], ensemble.features(val)) and np.array_equal(fitted["y"], digits.y_val)  # fmt: skip
+    assert np.allclose(fitted["x"], ensemble.features(val)) and np.array_equal(
+        fitted["y"], digits.y_val
+    )
 
     # Poisoned test data changes the score, never the meta-model.
     poisoned = load_dataset(templates.get("digits-mlp").data)
@@ -163,17 +169,25 @@ def test_runs_on_other_data_or_unfinished_runs_are_refused(members, tmp_path):
 
 def test_bagging_trains_members_on_bootstrap_samples_and_averages_them(tmp_path):
     design = templates.get("digits-mlp")
-    jobs = ensemble.start_bagging(design, out=tmp_path, members=2, epochs=2, limit=400,
-                                  seed=5, registry=InlineRegistry())  # fmt: skip
+    jobs = ensemble.start_bagging(
+        design, out=tmp_path, members=2, epochs=2, limit=400, seed=5, registry=InlineRegistry()
+    )
     assert [j.wait(60) for j in jobs] == ["finished", "finished"]
     data = load_dataset(design.data, limit=400)
     samples = [np.load(tmp_path / "data" / f"bootstrap-{i}.npz") for i in (1, 2)]
     for s in samples:
         assert len(s["y_train"]) == len(data.y_train)
-        assert len(np.unique(s["x_train"].reshape(len(s["x_train"]), -1), axis=0)) < len(data.y_train)  # fmt: skip
+        assert len(np.unique(s["x_train"].reshape(len(s["x_train"]), -1), axis=0)) < len(
+            data.y_train
+        )
         assert np.array_equal(s["y_test"], data.y_test)
     assert not np.array_equal(samples[0]["x_train"], samples[1]["x_train"])
-    seeds = [json.loads((tmp_path / f"{tmp_path.name}-member-{i}" / "design.json").read_text())["training"]["seed"] for i in (1, 2)]  # fmt: skip
+    seeds = [
+        json.loads((tmp_path / f"{tmp_path.name}-member-{i}" / "design.json").read_text())[
+            "training"
+        ]["seed"]
+        for i in (1, 2)
+    ]
     assert seeds == [5, 6]
 
     result = ensemble.finish_bagging(tmp_path)

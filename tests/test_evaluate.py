@@ -1,4 +1,4 @@
-"""designer.evaluate on hand-made arrays: the numbers a user reads on the Evaluate page."""
+"""designer.report.evaluate on hand-made arrays: the numbers a user reads on the Evaluate page."""
 
 import json
 import subprocess
@@ -7,11 +7,14 @@ import sys
 import numpy as np
 import pytest
 
-from designer import evaluate
+from designer.report import evaluate
 
 
 def test_importing_evaluate_does_not_import_tensorflow_or_sklearn():
-    code = "import sys, designer.evaluate\nassert not {'tensorflow', 'keras', 'sklearn'} & set(sys.modules)"  # fmt: skip
+    code = (
+        "import sys, designer.report.evaluate\n"
+        "assert not {'tensorflow', 'keras', 'sklearn'} & set(sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
@@ -23,7 +26,13 @@ def test_confusion_matrix_rows_are_true_classes():
 def test_per_class_scores_match_a_hand_count():
     rows = evaluate.per_class([0, 0, 1, 1], [0, 1, 1, 1], ["cat", "dog"])
     cat, dog = rows
-    assert cat == {"class": "cat", "precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3), "support": 2}  # fmt: skip
+    assert cat == {
+        "class": "cat",
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+        "support": 2,
+    }
     assert dog["precision"] == pytest.approx(2 / 3) and dog["recall"] == 1.0
 
 

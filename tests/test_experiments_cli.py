@@ -10,16 +10,18 @@ import pytest
 from test_compare import fake_runs  # the tests directory is on sys.path (rootdir import)
 from test_ensemble import InlineRegistry, shared_members
 
-from designer import templates
 from designer.cli import main
 from designer.commands import experiments
+from designer.design import templates
 
 PY = sys.executable
 LAST_LINE = re.compile(r"^ensemble accuracy: (\d+\.\d+)$")
 
 
 def run(*args):
-    return subprocess.run([PY, "-m", "designer.cli", *args], capture_output=True, text=True, timeout=300)  # fmt: skip
+    return subprocess.run(
+        [PY, "-m", "designer.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.fixture
@@ -43,7 +45,8 @@ def test_help_of_the_new_commands_needs_no_tensorflow():
     code = (
         "import sys\nfrom designer.cli import main\n"
         "for c in ('ensemble', 'bag', 'compare', 'sweep'):\n"
-        "    try:\n        main([c, '--help'])\n    except SystemExit as e:\n        assert e.code == 0\n"
+        "    try:\n        main([c, '--help'])\n"
+        "    except SystemExit as e:\n        assert e.code == 0\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
     result = subprocess.run([PY, "-c", code], capture_output=True, text=True)
@@ -85,10 +88,15 @@ def test_unreadable_input_exits_2_with_one_line(tmp_path, design_file, args):
 
 def test_ensemble_prints_members_then_the_ensemble_accuracy_last(tmp_path, capsys):
     runs = shared_members()[:2]
-    assert main(["ensemble", *map(str, runs), "--method", "average", "--out", str(tmp_path / "e")]) == 0  # fmt: skip
+    assert (
+        main(["ensemble", *map(str, runs), "--method", "average", "--out", str(tmp_path / "e")])
+        == 0
+    )
     out = capsys.readouterr().out
     lines = out.strip().splitlines()
-    assert lines[0].startswith("member seed1: test accuracy ") and lines[1].startswith("member seed2")  # fmt: skip
+    assert lines[0].startswith("member seed1: test accuracy ") and lines[1].startswith(
+        "member seed2"
+    )
     fraction(out)
     assert (tmp_path / "e" / "ensemble.keras").is_file()
     assert main(["ensemble", *map(str, runs), "--method", "vote"]) == 0
@@ -98,16 +106,36 @@ def test_ensemble_prints_members_then_the_ensemble_accuracy_last(tmp_path, capsy
     assert "twice" in capsys.readouterr().err
 
 
-def test_sweep_reports_bad_values_per_point_and_runs_a_grid(tmp_path, design_file, capsys, monkeypatch):  # fmt: skip
-    assert main(["sweep", str(design_file), "--set", "dense.units=8,0", "--out", str(tmp_path / "x")]) == 1  # fmt: skip
+def test_sweep_reports_bad_values_per_point_and_runs_a_grid(
+    tmp_path, design_file, capsys, monkeypatch
+):
+    assert (
+        main(["sweep", str(design_file), "--set", "dense.units=8,0", "--out", str(tmp_path / "x")])
+        == 1
+    )
     assert "dense.units=0: dense: units: must be at least 1" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 
-    monkeypatch.setattr(experiments, "_registry", lambda args: InlineRegistry())
+    monkeypatch.setattr(experiments, "job_registry", lambda args: InlineRegistry())
     out = tmp_path / "sweep"
-    code = main(["sweep", str(design_file), "--dataset", "digits", "--set", "dense.units=4,32",
-                 "--set", "compile.learning_rate=0.01", "--epochs", "1", "--limit", "200",
-                 "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "sweep",
+            str(design_file),
+            "--dataset",
+            "digits",
+            "--set",
+            "dense.units=4,32",
+            "--set",
+            "compile.learning_rate=0.01",
+            "--epochs",
+            "1",
+            "--limit",
+            "200",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].split()[:3] == ["dense.units", "compile.learning_rate", "status"]
@@ -117,8 +145,24 @@ def test_sweep_reports_bad_values_per_point_and_runs_a_grid(tmp_path, design_fil
 
 def test_bag_trains_members_through_the_job_queue(tmp_path, design_file, capsys):
     out = tmp_path / "bag"
-    code = main(["bag", str(design_file), "--dataset", "digits", "--members", "2", "--epochs", "1",
-                 "--limit", "200", "--jobs", "2", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "bag",
+            str(design_file),
+            "--dataset",
+            "digits",
+            "--members",
+            "2",
+            "--epochs",
+            "1",
+            "--limit",
+            "200",
+            "--jobs",
+            "2",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     captured = capsys.readouterr()
     assert captured.err.count(" finished") == 2  # one line per member as it ends

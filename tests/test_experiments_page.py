@@ -9,7 +9,7 @@ import pytest
 from test_compare import fake_runs  # the tests directory is on sys.path (rootdir import)
 from test_ensemble import InlineRegistry, shared_members
 
-from designer import templates
+from designer.design import templates
 
 ROOT = Path(__file__).resolve().parents[1]
 # The page runs after app.py's state.ensure(), as it does under the router.
@@ -24,6 +24,15 @@ runpy.run_path({str(ROOT / "pages" / "experiments.py")!r}, run_name="__main__")
 
 class PageRegistry(InlineRegistry):
     """The page's registry: trains at once, remembers the jobs like the real one."""
+
+    max_concurrent = 1
+
+    class executor:  # noqa: N801 - stands for the real registry's executor object
+        name = "local"
+
+        @staticmethod
+        def describe():
+            return "this test's process"
 
     def __init__(self):
         self.jobs = {}
@@ -72,7 +81,10 @@ def test_compare_section_shows_the_table_and_the_architecture_diff(page, tmp_pat
     table = frame(page, "dense.units")
     assert list(table.index) == ["run-a", "run-b"] and table.loc["run-b", "dense.units"] == 64
     diff = page.code[0].value
-    assert "  - removed dropout (Dropout)" in diff and "  ~ changed dense (Dense): units 128 -> 64" in diff  # fmt: skip
+    assert (
+        "  - removed dropout (Dropout)" in diff
+        and "  ~ changed dense (Dense): units 128 -> 64" in diff
+    )
     assert page.selectbox(key="xp_compare_metric").options == ["loss", "accuracy"]
 
 
@@ -95,7 +107,11 @@ def test_sweep_section_checks_values_runs_the_grid_and_opens_the_best(page):
     design = templates.get("digits-mlp")
     page.session_state["design"] = design
     page.run()
-    assert page.selectbox(key="xp_sweep_p1").options[:3] == ["dense.units", "dropout.rate", "compile.learning_rate"]  # fmt: skip
+    assert page.selectbox(key="xp_sweep_p1").options[:3] == [
+        "dense.units",
+        "dropout.rate",
+        "compile.learning_rate",
+    ]
     page.selectbox(key="xp_sweep_p1").set_value("dense.units").run()
     assert page.text_input(key="xp_sweep_v1").value == "32, 64, 128"  # around the current 64
     page.text_input(key="xp_sweep_v1").set_value("4, 0").run()
@@ -103,7 +119,7 @@ def test_sweep_section_checks_values_runs_the_grid_and_opens_the_best(page):
     page.text_input(key="xp_sweep_v1").set_value("4, 24")
     page.number_input(key="xp_sweep_epochs").set_value(2)
     page.number_input(key="xp_sweep_limit").set_value(300).run()
-    assert page.caption[-1].value.startswith("2 runs")
+    assert page.tabs[2].caption[-1].value.startswith("2 runs")  # the Sweep tab's last line
     page.button(key="xp_sweep_go").click().run()
     assert not page.exception
     table = frame(page, "status", "dense.units")
@@ -128,3 +144,46 @@ def test_bagging_section_trains_copies_of_the_design_and_averages_them(page):
     result = page.session_state["xp_bag_result"]
     assert result["method"] == "average" and len(result["members"]) == 2
     assert 0 <= result["value"] <= 1 and Path(result["exported"]).is_file()
+
+
+def test_search_tab_runs_a_search_shows_its_trials_and_opens_the_best_design(page):
+    from designer.experiments import search, study
+
+    page.run()
+    page.session_state["design"] = templates.get("digits-mlp")
+    page.run()
+    assert not page.exception
+    assert page.button(key="xs_go").disabled  # nothing ticked yet
+    # Pre-filled around the current 64 units, inside the catalog's limits.
+    assert (
+        page.number_input(key="xs:dense.units:low").value,
+        page.number_input(key="xs:dense.units:high").value,
+    ) == (16, 256)
+    page.checkbox(key="xs:dense.units:on").check().run()  # its range is editable once ticked
+    page.number_input(key="xs:dense.units:low").set_value(0).run()
+    assert "a log range needs LOW above 0" in page.error[0].value
+    page.checkbox(key="xs:dense.units:log").uncheck().run()
+    assert "0 is refused" in page.error[0].value and page.button(key="xs_go").disabled
+    page.number_input(key="xs:dense.units:low").set_value(8)
+    page.number_input(key="xs:dense.units:high").set_value(32)
+    page.checkbox(key="xs:dropout.enabled:on").check().run()
+    page.number_input(key="xs_trials").set_value(3)
+    page.number_input(key="xs_epochs").set_value(2)
+    page.number_input(key="xs_limit").set_value(300).run()
+    assert not page.error
+    page.button(key="xs_go").click().run()
+    assert not page.exception
+    out = page.session_state["search_dir"]
+    search.live(out).wait(600)  # the search runs in a thread of the server
+    page.run()
+    assert not page.exception and not page.error
+    trials = frame(page, "trial", "state", "dense.units", "dropout.enabled")
+    assert list(trials["trial"]) == [0, 1, 2]
+    assert set(trials["state"]) <= {"complete", "pruned", "failed"}
+    assert len(page.get("plotly_chart")) >= 3  # history, curves, parallel coordinates
+    best = study.best_design(out)
+    page.button(key="xs_use_best").click().run()
+    assert not page.exception
+    now = page.session_state["design"]
+    assert now.node_ids() == best.node_ids()
+    assert now.node("dense").params["units"] == best.node("dense").params["units"]

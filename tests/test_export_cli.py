@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from keras import layers
 
-from designer import templates
-from designer.build import build_model
 from designer.cli import main
+from designer.design import templates
+from designer.model import exporting
+
+from helpers.same_model import assert_same_layers
 
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -42,22 +44,24 @@ def test_export_py_writes_a_clean_script(design_file, tmp_path, capsys):
     out = tmp_path / "model.py"
     assert main(["export", str(design_file()), "--format", "py", "-o", str(out)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote {out}"
-    lint = subprocess.run([str(RUFF), "check", "--no-cache", str(out)], capture_output=True, text=True)  # fmt: skip
+    lint = subprocess.run(
+        [str(RUFF), "check", "--no-cache", str(out)], capture_output=True, text=True
+    )
     assert lint.returncode == 0, lint.stdout
     ns = {}
     exec(compile(out.read_text(), str(out), "exec"), ns)
-    assert (
-        ns["build_model"]().count_params()
-        == build_model(templates.get("digits-mlp")).count_params()
+    assert_same_layers(
+        ns["build_model"](), exporting.build_export_model(templates.get("digits-mlp"))
     )
 
 
 def test_export_keras_opens_with_plain_keras(design_file, tmp_path, capsys):
     out = tmp_path / "model.keras"
-    assert main(["export", str(design_file("mini-resnet")), "--format", "keras", "-o", str(out)]) == 0  # fmt: skip
+    assert (
+        main(["export", str(design_file("mini-resnet")), "--format", "keras", "-o", str(out)]) == 0
+    )
     model = keras.models.load_model(out)  # safe mode, no custom objects
-    assert model.count_params() == build_model(templates.get("mini-resnet")).count_params()
-    assert {layer.name for layer in model.layers} >= {"stem", "b1_add", "output"}
+    assert_same_layers(model, exporting.build_export_model(templates.get("mini-resnet")))
     assert model.optimizer.__class__.__name__ == "Adam"  # compiled with the design's settings
 
 
@@ -75,7 +79,11 @@ def test_import_then_export_keeps_the_trained_function(tmp_path, capsys):
     assert main(["import", str(tmp_path / "trained.keras"), "-o", str(design)]) == 0
     assert (tmp_path / "imported.weights.h5").is_file()
     assert [n["id"] for n in json.loads(design.read_text())["nodes"]] == [
-        "features", "hidden", "bn", "out"]  # fmt: skip
+        "features",
+        "hidden",
+        "bn",
+        "out",
+    ]
     capsys.readouterr()
     out = tmp_path / "again.keras"
     assert main(["export", str(design), "--format", "keras", "-o", str(out)]) == 0
@@ -84,7 +92,7 @@ def test_import_then_export_keeps_the_trained_function(tmp_path, capsys):
     x = rng.random((10, 6))
     assert np.allclose(model.predict(x, verbose=0), again.predict(x, verbose=0), atol=1e-6)
     # --no-weights: the same architecture, fresh weights.
-    assert main(["export", str(design), "--format", "keras", "--no-weights", "-o", str(out)]) == 0  # fmt: skip
+    assert main(["export", str(design), "--format", "keras", "--no-weights", "-o", str(out)]) == 0
     fresh = keras.models.load_model(out)
     assert not np.allclose(model.predict(x, verbose=0), fresh.predict(x, verbose=0))
 
@@ -134,17 +142,36 @@ def test_import_refuses_a_lambda_model_and_runs_nothing(tmp_path, capsys):
 
 
 def test_import_reports_what_the_design_cannot_hold_and_still_writes_it(tmp_path, capsys):
-    model = keras.Sequential([
-        keras.Input((4,), name="x"),
-        layers.Dense(8, kernel_regularizer="l2", name="reg"),
-        layers.Dense(2, name="out")])  # fmt: skip
-    model.save(tmp_path / "reg.keras")
-    assert main(["import", str(tmp_path / "reg.keras"), "-o", str(tmp_path / "reg.json")]) == 1
+    model = keras.Sequential(
+        [
+            keras.Input((4,), name="x"),
+            layers.Dense(8, name="hidden"),
+            layers.PReLU(name="prelu"),  # not in the catalog
+            layers.Dense(2, name="out"),
+        ]
+    )
+    model.save(tmp_path / "prelu.keras")
+    assert main(["import", str(tmp_path / "prelu.keras"), "-o", str(tmp_path / "p.json")]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and lines[0].startswith(
-        "reg: cannot be represented: reg: kernel_regularizer"
+        "prelu: cannot be represented: prelu: layer type PReLU is not in the catalog"
     )
-    assert (tmp_path / "reg.json").is_file() and (tmp_path / "reg.weights.h5").is_file()
+    assert (tmp_path / "p.json").is_file() and (tmp_path / "p.weights.h5").is_file()
+
+
+def test_import_keeps_what_the_form_does_not_offer_and_exits_0(tmp_path, capsys):
+    model = keras.Sequential(
+        [
+            keras.Input((4,), name="x"),
+            layers.Dense(8, kernel_regularizer="l2", name="reg"),
+            layers.Dense(2, name="out"),
+        ]
+    )
+    model.save(tmp_path / "reg.keras")
+    assert main(["import", str(tmp_path / "reg.keras"), "-o", str(tmp_path / "reg.json")]) == 0
+    assert capsys.readouterr().out == ""
+    kept = json.loads((tmp_path / "reg.json").read_text())["nodes"][1]["params"]["keras"]
+    assert kept["kernel_regularizer"]["class_name"] == "L2"
 
 
 def test_a_damaged_weights_file_is_an_unreadable_input(design_file, tmp_path, capsys):

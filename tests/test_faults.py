@@ -20,8 +20,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from app_widgets import widget
 
-from designer import templates
+from designer.design import templates
 from designer.training import (
     Registry,
     list_runs,
@@ -47,7 +48,7 @@ def _wait_for(condition, timeout=WAIT):
         time.sleep(0.05)
 
 
-# ---- a training process without TensorFlow ------------------------------------------------------
+# ---- a training process without TensorFlow -------------------------------------------------------
 def fake_child(conn, stop_event, pause_event):
     """Stands in for ``worker.child_main``: the same events and run files, no Keras.
 
@@ -61,13 +62,24 @@ def fake_child(conn, stop_event, pause_event):
     except (EOFError, OSError):
         return  # a spare process whose parent went away
     run_dir = Path(request.run_dir)
-    hooks = request.all_hooks()
+    hooks = request.hooks
     began = time.time()
     rundir.write_status(run_dir, "running", pid=os.getpid(), error=None)
-    conn.send({"type": "start", "pid": os.getpid(), "epochs": request.epochs, "initial_epoch": 0,
-               "batches": 1, "task": "classification", "kind": "tabular", "class_names": [],
-               "history": [], "samples": {"train": 1, "val": 0, "test": 0},
-               "learning_rate": 0.01})  # fmt: skip
+    conn.send(
+        {
+            "type": "start",
+            "pid": os.getpid(),
+            "epochs": request.epochs,
+            "initial_epoch": 0,
+            "batches": 1,
+            "task": "classification",
+            "kind": "tabular",
+            "class_names": [],
+            "history": [],
+            "samples": {"train": 1, "val": 0, "test": 0},
+            "learning_rate": 0.01,
+        }
+    )
     conn.send({"type": "phase", "phase": "training"})
     if "exit_code" in hooks:
         os._exit(int(hooks["exit_code"]))
@@ -81,10 +93,19 @@ def fake_child(conn, stop_event, pause_event):
         time.sleep(float(hooks.get("epoch_seconds", 0.05)))
         history.append({"epoch": epoch, "loss": 1.0 / epoch})
         rundir.write_history(run_dir, history)
-        conn.send({"type": "epoch", "epoch": epoch, "epochs": request.epochs,
-                   "logs": history[-1], "duration": 0.05})  # fmt: skip
+        conn.send(
+            {
+                "type": "epoch",
+                "epoch": epoch,
+                "epochs": request.epochs,
+                "logs": history[-1],
+                "duration": 0.05,
+            }
+        )
     status = "stopped" if stop_event.is_set() else "finished"
-    rundir.write_json(run_dir / "child.json", {"pid": os.getpid(), "began": began, "ended": time.time()})  # fmt: skip
+    rundir.write_json(
+        run_dir / "child.json", {"pid": os.getpid(), "began": began, "ended": time.time()}
+    )
     rundir.write_status(run_dir, status, epochs_done=len(history))
     conn.send({"type": "done", "status": status, "error": None, "metrics": None})
 
@@ -96,8 +117,12 @@ class FakeChildExecutor(LocalExecutor):
     def _start_process(self):
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
-        proc = spawn.TrainingProcess(target=fake_child, args=(child_conn, stop_event, pause_event),
-                                     name="fake-train", daemon=True)  # fmt: skip
+        proc = spawn.TrainingProcess(
+            target=fake_child,
+            args=(child_conn, stop_event, pause_event),
+            name="fake-train",
+            daemon=True,
+        )
         proc.start()
         child_conn.close()
         return proc, parent_conn, stop_event, pause_event
@@ -108,7 +133,7 @@ def FakeChildRegistry(max_concurrent: int | None = None) -> Registry:  # noqa: N
     return Registry(max_concurrent=max_concurrent, executor=FakeChildExecutor())
 
 
-# ---- the real full-disk run, started first ------------------------------------------------------
+# ---- the real full-disk run, started first -------------------------------------------------------
 @pytest.fixture(scope="module", autouse=True)
 def disk_full_job(tmp_path_factory):
     """digits-mlp in a real training process whose disk fills up while it saves model.keras at
@@ -117,16 +142,21 @@ def disk_full_job(tmp_path_factory):
     tests; the test that looks at it comes last."""
     registry = Registry(max_concurrent=1)
     registry.prewarm()
-    job = start_training(templates.get("digits-mlp"), root=tmp_path_factory.mktemp("full"),
-                         epochs=4, limit=300, registry=registry,
-                         hooks={"disk_full_at_epoch": 2})  # fmt: skip
-    _wait_for(lambda: job.snapshot()["pid"] is not None)  # it took the spare: warm another
+    job = start_training(
+        templates.get("digits-mlp"),
+        root=tmp_path_factory.mktemp("full"),
+        epochs=4,
+        limit=300,
+        registry=registry,
+        hooks={"disk_full_at_epoch": 2},
+    )
+    _wait_for(lambda: job.snapshot().pid is not None)  # it took the spare: warm another
     registry.prewarm()
     yield job, registry
     registry.shutdown()
 
 
-# ---- a full disk ----------------------------------------------------------------------------------
+# ---- a full disk ---------------------------------------------------------------------------------
 def test_a_disk_that_refuses_every_write_still_reports_why_the_run_failed(tmp_path, monkeypatch):
     """Once the disk is full, status.json and the log cannot be written either: the training
     process must still send its verdict, or the app would only see a crash. (The fit is
@@ -140,7 +170,7 @@ def test_a_disk_that_refuses_every_write_still_reports_why_the_run_failed(tmp_pa
     def fit_until_the_disk_is_full(request, emit, control, run_dir, state):
         state["history"].append({"epoch": 1, "loss": 0.5})
         rundir.write_history(run_dir, state["history"])
-        monkeypatch.setattr(rundir, "write_text_atomic", refuse)
+        monkeypatch.setattr(rundir.settings, "atomic_write_text", refuse)
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(run_dir / ".tmp-model.keras"))
 
     monkeypatch.setattr(worker, "_train", fit_until_the_disk_is_full)
@@ -158,21 +188,26 @@ def test_a_full_disk_does_not_leave_a_dead_job_running_forever(tmp_path, monkeyp
     """The registry writes status.json when a training process dies; on a full disk that
     write fails, and the job must still end (it used to stay "running" for good)."""
     registry = FakeChildRegistry()
-    job = start_training(templates.get("digits-mlp"), root=tmp_path, epochs=1, registry=registry,
-                         hooks={"exit_code": 3})  # fmt: skip
-    _wait_for(lambda: job.snapshot()["pid"] is not None)
+    job = start_training(
+        templates.get("digits-mlp"),
+        root=tmp_path,
+        epochs=1,
+        registry=registry,
+        hooks={"exit_code": 3},
+    )
+    _wait_for(lambda: job.snapshot().pid is not None)
 
     def full_disk(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(rundir, "write_status", full_disk)
     assert job.wait(60) == "interrupted"
-    assert "exit code 3" in job.snapshot()["last_error"]
+    assert "exit code 3" in job.snapshot().last_error
     monkeypatch.undo()
     assert read_status(job.run_dir)["status"] == "interrupted"  # the dead pid gives it away
 
 
-# ---- more jobs than slots -------------------------------------------------------------------------
+# ---- more jobs than slots ------------------------------------------------------------------------
 def _running_together(jobs) -> set[int]:
     """Jobs that were all running at one instant. Statuses only move forward (queued, running,
     then a final one), so a job seen running at both of two passes ran throughout; every read
@@ -183,7 +218,9 @@ def _running_together(jobs) -> set[int]:
 
 
 def _most_at_once(intervals) -> int:
-    ends_first = sorted([(began, 1) for began, _ in intervals] + [(ended, -1) for _, ended in intervals])  # fmt: skip
+    ends_first = sorted(
+        [(began, 1) for began, _ in intervals] + [(ended, -1) for _, ended in intervals]
+    )
     most = now = 0
     for _, step in ends_first:
         now += step
@@ -194,15 +231,19 @@ def _most_at_once(intervals) -> int:
 def test_eight_jobs_for_two_slots_all_finish_two_at_a_time(tmp_path):
     registry = FakeChildRegistry(max_concurrent=2)
     design = templates.get("digits-mlp")
-    jobs = [start_training(design, root=tmp_path, epochs=3, registry=registry,
-                           hooks={"epoch_seconds": 0.1}) for _ in range(8)]  # fmt: skip
+    jobs = [
+        start_training(
+            design, root=tmp_path, epochs=3, registry=registry, hooks={"epoch_seconds": 0.1}
+        )
+        for _ in range(8)
+    ]
     together, queues, on_disk = [], [], set()
     deadline = time.monotonic() + WAIT
     while not all(job.done for job in jobs):
         assert time.monotonic() < deadline, [job.status for job in jobs]
         together.append(len(_running_together(jobs)))
         snaps = [job.snapshot() for job in jobs]
-        queued = [(i, s["queue_position"]) for i, s in enumerate(snaps) if s["status"] == "queued"]
+        queued = [(i, s.queue_position) for i, s in enumerate(snaps) if s.status == "queued"]
         assert all(isinstance(pos, int) and pos >= 1 for _, pos in queued), queued
         queues.append(queued)
         on_disk |= {read_status(job.run_dir)["status"] for job in jobs[6:]}
@@ -213,7 +254,7 @@ def test_eight_jobs_for_two_slots_all_finish_two_at_a_time(tmp_path):
     assert "queued" in on_disk  # the Runs table reads the directories: it says so too
     assert [job.wait(0) for job in jobs] == ["finished"] * 8
     assert len({job.run_id for job in jobs}) == 8 and registry.jobs() == jobs
-    assert all(job.snapshot()["queue_position"] is None for job in jobs)
+    assert all(job.snapshot().queue_position is None for job in jobs)
     runs = list_runs(tmp_path)
     assert len(runs) == 8 and {(r.status, r.epochs) for r in runs} == {("finished", 3)}
     children = [json.loads((job.run_dir / "child.json").read_text()) for job in jobs]
@@ -221,14 +262,18 @@ def test_eight_jobs_for_two_slots_all_finish_two_at_a_time(tmp_path):
     assert _most_at_once([(c["began"], c["ended"]) for c in children]) <= 2
 
 
-# ---- two browser sessions -------------------------------------------------------------------------
+# ---- two browser sessions ------------------------------------------------------------------------
 def _open_design(at, design) -> None:
     """Open a design file on the Home page (a template button would switch to the Design page,
     whose shape inference imports TensorFlow: seconds this test does not need)."""
-    at.file_uploader(key="home_open").upload(f"{design.name}.json", design.to_json().encode(), "application/json").run()  # fmt: skip
+    at.file_uploader(key="home_open").upload(
+        f"{design.name}.json", design.to_json().encode(), "application/json"
+    ).run()
 
 
-def test_two_browser_sessions_train_at_once_and_keep_their_own_design_and_run(tmp_path, monkeypatch):  # fmt: skip
+def test_two_browser_sessions_train_at_once_and_keep_their_own_design_and_run(
+    tmp_path, monkeypatch
+):
     from streamlit.testing.v1 import AppTest
 
     app = str(ROOT / "app.py")
@@ -236,17 +281,24 @@ def test_two_browser_sessions_train_at_once_and_keep_their_own_design_and_run(tm
     monkeypatch.setenv("KERAS_DESIGNER_HOME", str(tmp_path))
     monkeypatch.setenv("KERAS_DESIGNER_RUNS", str(tmp_path / "runs"))
     monkeypatch.setenv("KERAS_DESIGNER_PREWARM", "0")
-    # Inherited by the training processes: each waits for "go", so both are seen training.
-    monkeypatch.setenv("KERAS_DESIGNER_TEST_HOOKS", json.dumps({"hold": str(go)}))
     registry = FakeChildRegistry(max_concurrent=2)
     monkeypatch.setattr(registry_module, "_DEFAULT", registry)  # the app's process-wide registry
+    submit = registry.submit
+
+    def submit_holding(request, history=None):
+        # Every run the app starts waits for "go", so both are seen training. The hook is
+        # added here, at the registry, as only a test can: the app passes none.
+        request.hooks = {"hold": str(go), **request.hooks}
+        return submit(request, history)
+
+    monkeypatch.setattr(registry, "submit", submit_holding)
 
     sessions = {}
     for name in ("digits-mlp", "moons-mlp"):
         at = AppTest.from_file(app, default_timeout=APP_TIMEOUT).run()
         _open_design(at, templates.get(name))
         at.switch_page("pages/train.py").run()
-        at.number_input(key="t:epochs").set_value(2).run()
+        widget(at, "number_input", "t:epochs").set_value(2).run()
         at.button(key="train_start").click().run()
         assert not at.exception and not at.error
         sessions[name] = at
@@ -284,22 +336,23 @@ def test_two_browser_sessions_train_at_once_and_keep_their_own_design_and_run(tm
         assert name in line and f"{rid} · ✔ finished" in line and other not in line
 
 
-# ---- the command line -----------------------------------------------------------------------------
+# ---- the command line ----------------------------------------------------------------------------
 def test_bench_help_works_without_running_a_benchmark():
     command = Path(sys.executable).with_name("keras-designer")
     argv = [str(command)] if command.is_file() else [sys.executable, "-m", "designer.cli"]
-    out = subprocess.run([*argv, "bench", "--help"], capture_output=True, text=True, cwd=ROOT,
-                         timeout=120)  # fmt: skip
+    out = subprocess.run(
+        [*argv, "bench", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.startswith("usage: keras-designer bench") and "--epochs" in out.stdout
 
 
-# ---- a full disk, for real ------------------------------------------------------------------------
+# ---- a full disk, for real -----------------------------------------------------------------------
 def test_a_full_disk_while_saving_fails_the_run_and_keeps_the_last_good_files(disk_full_job):
     job, registry = disk_full_job
     assert job.wait(WAIT) == "failed", job.snapshot()
     snap = job.snapshot()
-    assert "disk is full" in snap["last_error"] and "resume" in snap["last_error"]
+    assert "disk is full" in snap.last_error and "resume" in snap.last_error
     run = job.run_dir
     status = json.loads((run / "status.json").read_text())  # valid JSON, not half a file
     assert status["status"] == "failed" and "disk is full" in status["error"]
@@ -317,7 +370,7 @@ def test_a_full_disk_while_saving_fails_the_run_and_keeps_the_last_good_files(di
 
     # Space freed, the user resumes: training goes on from the saved model of epoch 1.
     again = resume_training(run, epochs=1, registry=registry)
-    assert again.wait(WAIT) == "finished", again.snapshot()["last_error"]
+    assert again.wait(WAIT) == "finished", again.snapshot().last_error
     assert [r["epoch"] for r in read_history(run)] == [1, 2]
-    assert read_status(run)["model_epoch"] == 2 and again.snapshot()["initial_epoch"] == 1
+    assert read_status(run)["model_epoch"] == 2 and again.snapshot().initial_epoch == 1
     assert json.loads((run / "metrics.json").read_text())["n"] > 0

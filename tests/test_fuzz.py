@@ -8,7 +8,7 @@ and comes back from a ``.keras`` file with the same size.
 Keras work is kept small on purpose: generated Inputs have 1 to 3 axes of size 1..12 and
 "valid" parameter values stay near their minimum (huge in-range values are a resource
 question, covered in test_bad_input.py). Longer runs, with pretrained bases now and then:
-``pytest -m slow tests/test_fuzz.py``.
+``./run.sh test -m slow tests/test_fuzz.py``.
 """
 
 from __future__ import annotations
@@ -23,20 +23,34 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from designer import catalog, compile_catalog, compiling, graph
-from designer.build import analyze, build_model, summary_rows
+from designer import codegen
 from designer.cli import main
 from designer.data import list_datasets
-from designer.spec import CompileSpec, DataSpec, Design, DesignFileError, Edge, Node
-from designer.validate import validate
+from designer.design import catalog, compile_catalog, compiling, graph
+from designer.design.spec import CompileSpec, DataSpec, Design, DesignFileError, Edge, Node
+from designer.model import exporting, importer
+from designer.model.build import analyze, build_model, summary_rows
+from designer.model.validate import validate
+
+from helpers.same_model import assert_same_layers
 
 PSEUDO_IDS = {"design", "compile"}
 TYPES = [t for t, s in catalog.LAYERS.items() if s.category != "pretrained"]
 LAYER_TYPES = [t for t in TYPES if t != "Input"]
 PRETRAINED = [t for t, s in catalog.LAYERS.items() if s.category == "pretrained"]
 # How far above its minimum a generated "valid" value may go: keeps every Keras call small.
-CAP = {"units": 16, "filters": 6, "input_dim": 40, "output_dim": 6, "n": 4, "height": 12,
-       "width": 12, "size": 3, "depth_multiplier": 2, "value_range": 255}  # fmt: skip
+CAP = {
+    "units": 16,
+    "filters": 6,
+    "input_dim": 40,
+    "output_dim": 6,
+    "n": 4,
+    "height": 12,
+    "width": 12,
+    "size": 3,
+    "depth_multiplier": 2,
+    "value_range": 255,
+}
 
 
 def fuzz_settings(examples: int, **kw) -> settings:
@@ -45,12 +59,14 @@ def fuzz_settings(examples: int, **kw) -> settings:
 
 
 # ---- strategies ----------------------------------------------------------------------------
-json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=12)  # fmt: skip
+json_scalars = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=12)
+)
 json_values = st.recursive(
     json_scalars,
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),  # fmt: skip
+    ),
     max_leaves=20,
 )
 
@@ -81,9 +97,12 @@ def valid_value(p) -> st.SearchStrategy:
 
 def bad_value(p) -> st.SearchStrategy:
     """A value the check must refuse: out of range, wrong length or wrong type."""
-    wrong = [st.text(max_size=4), st.lists(st.text(max_size=3), min_size=1, max_size=2),
-             st.dictionaries(st.text(max_size=3), json_scalars, max_size=2),
-             st.sampled_from([float("nan"), float("inf"), -float("inf")])]  # fmt: skip
+    wrong = [
+        st.text(max_size=4),
+        st.lists(st.text(max_size=3), min_size=1, max_size=2),
+        st.dictionaries(st.text(max_size=3), json_scalars, max_size=2),
+        st.sampled_from([float("nan"), float("inf"), -float("inf")]),
+    ]
     if not p.optional:
         wrong.append(st.none())
     wrong.append(st.integers(0, 1) if p.kind == "bool" else st.booleans())
@@ -135,7 +154,13 @@ def random_designs(draw, pretrained: bool = False) -> Design:
     ids: list[str] = []
     for i in range(n):
         roll = draw(st.integers(0, 9))
-        ids.append(draw(weird_ids) if roll == 0 else draw(st.sampled_from(ids)) if roll == 1 and ids else f"n{i}")  # fmt: skip
+        ids.append(
+            draw(weird_ids)
+            if roll == 0
+            else draw(st.sampled_from(ids))
+            if roll == 1 and ids
+            else f"n{i}"
+        )
     nodes = []
     for k, node_id in enumerate(ids):
         roll = draw(st.integers(0, 19))
@@ -148,7 +173,11 @@ def random_designs(draw, pretrained: bool = False) -> Design:
         else:
             t = draw(st.sampled_from(LAYER_TYPES))
         known = t in catalog.LAYERS
-        params = draw(params_for(t, bad=True) if known else st.dictionaries(st.text(max_size=5), json_scalars, max_size=3))  # fmt: skip
+        params = draw(
+            params_for(t, bad=True)
+            if known
+            else st.dictionaries(st.text(max_size=5), json_scalars, max_size=3)
+        )
         nodes.append(Node(node_id, t, params))
     end = st.sampled_from([*ids, "ghost"])
     chain = [Edge(a, b) for a, b in zip(ids, ids[1:])] if draw(st.booleans()) else []
@@ -187,10 +216,13 @@ def plausible_designs(draw, max_layers=5, pretrained=False, types=tuple(LAYER_TY
         nodes.append(Node(node_id, t, params))
         edges += [Edge(p, node_id) for p in preds]
     return Design(
-        nodes=nodes, edges=edges, name=draw(free_text), description=draw(free_text),
+        nodes=nodes,
+        edges=edges,
+        name=draw(free_text),
+        description=draw(free_text),
         compile=draw(compile_specs),
         data=DataSpec(dataset=draw(st.sampled_from([None, *(i.id for i in list_datasets())]))),
-    )  # fmt: skip
+    )
 
 
 # ---- the properties ------------------------------------------------------------------------
@@ -230,17 +262,12 @@ def test_designs_that_validate_also_build_with_the_same_count(design):
     check_design(design)
 
 
+# Minutes long: deselected by default (pyproject's addopts), run with `./run.sh test -m slow`.
+@pytest.mark.slow
 @given(random_designs(pretrained=True) | plausible_designs(max_layers=8, pretrained=True))
 @fuzz_settings(600)
-def _long_run(design):
+def test_long_run_with_pretrained_bases(design):
     check_design(design)
-
-
-@pytest.mark.slow
-def test_long_run_with_pretrained_bases(pytestconfig):
-    if "slow" not in (pytestconfig.getoption("markexpr") or ""):
-        pytest.skip("long run (minutes): select it with pytest -m slow")
-    _long_run()
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -271,14 +298,15 @@ def test_cli_validate_and_summary_agree_with_analyze(design):
 @given(plausible_designs(max_layers=4), st.integers(0, 9))
 @fuzz_settings(30)
 def test_valid_designs_export_code_that_compiles(design, roll):
-    codegen = pytest.importorskip("designer.codegen")
     analysis = analyze(design)
     assume(analysis.ok)
     compiled = compile(codegen.generate(design), "<generated model.py>", "exec")
     if roll == 0:  # running the script is slower: a few examples only
         namespace: dict = {"__name__": "generated"}
         exec(compiled, namespace)
-        assert namespace["build_model"]().count_params() == analysis.total_params
+        model = namespace["build_model"]()
+        assert model.count_params() == analysis.total_params
+        assert_same_layers(model, exporting.build_export_model(design))  # layer by layer
 
 
 def save_and_import(design: Design):
@@ -286,7 +314,7 @@ def save_and_import(design: Design):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)
-        result = pytest.importorskip("designer.importer").import_keras(path)
+        result = importer.import_keras(path)
         back, problems = result.design, result.problems
         assert sorted(p.name for p in Path(folder).iterdir()) == ["model.keras"]
     assert_node_level(back, problems)
@@ -315,12 +343,14 @@ def test_valid_designs_round_trip_through_keras_files(design):
 # The types Keras stores differently from how they were built (augmentation layers recorded
 # with training=True, RandomCrop's invented seed, factor 0.2 as [0, 0.2], axis -1 as [-1]):
 # each one, on its own, round-trips without a problem.
-ODD_CONFIGS = sorted({t for t, s in catalog.LAYERS.items() if s.category == "augmentation"} | {"LayerNormalization", "Normalization"})  # fmt: skip
+ODD_CONFIGS = sorted(
+    {t for t, s in catalog.LAYERS.items() if s.category == "augmentation"}
+    | {"LayerNormalization", "Normalization"}
+)
 
 
 @pytest.mark.parametrize("layer_type", ODD_CONFIGS)
 def test_layer_types_with_odd_configs_round_trip(layer_type):
-    importer = pytest.importorskip("designer.importer")
     params = {"height": 4, "width": 4} if "Crop" in layer_type else {}
     nodes = [Node("input", "Input", {"shape": [8, 8, 3]}), Node("x", layer_type, params)]
     design = Design(nodes=nodes, edges=[Edge("input", "x")])
@@ -361,7 +391,12 @@ design_like = st.fixed_dictionaries(
 )
 
 
-@given(json_values.map(json.dumps) | design_like.map(json.dumps) | st.text(max_size=60) | st.binary(max_size=60))  # fmt: skip
+@given(
+    json_values.map(json.dumps)
+    | design_like.map(json.dumps)
+    | st.text(max_size=60)
+    | st.binary(max_size=60)
+)
 @fuzz_settings(400)
 def test_from_json_only_raises_design_file_error(text):
     try:

@@ -12,9 +12,13 @@ import numpy as np
 import pytest
 from keras import layers
 
-from designer import codegen, exporting, importer, modelfile, templates
-from designer.build import analyze, build_model
-from designer.sidecar import save_model_weights, sidecar_path
+from designer import codegen
+from designer.design import templates
+from designer.model import exporting, importer, modelfile
+from designer.model.build import analyze, build_model
+from designer.model.sidecar import save_model_weights, sidecar_path
+
+from helpers.same_model import assert_same_layers
 
 RUFF = Path(sys.executable).with_name("ruff")
 
@@ -30,17 +34,19 @@ def classes(model, *, flat=False):
     return out
 
 
-def script_params(design) -> int:
-    """Parameters of the model built by the generated script's build_model() (after ruff)."""
+def script_model(design):
+    """The model built by the generated script's build_model() (after ruff)."""
     text = codegen.generate(design, offline=True)
     lint = subprocess.run(
         [str(RUFF), "check", "--no-cache", "--select", "E,F,W,I,B,UP", "-"],
-        input=text, capture_output=True, text=True,
-    )  # fmt: skip
+        input=text,
+        capture_output=True,
+        text=True,
+    )
     assert lint.returncode == 0, lint.stdout
     ns = {}
     exec(compile(text, "model.py", "exec"), ns)
-    return ns["build_model"]().count_params()
+    return ns["build_model"]()
 
 
 def round_trip(model, tmp_path, *, via_file=True, flat=False):
@@ -95,24 +101,27 @@ def test_template_round_trip(tid, tmp_path):
     x = random_inputs(original)
     assert same_predictions(original, again, x)
     if tid != "transfer-mobilenetv2":  # its script is built in test_codegen; a base costs seconds
-        assert script_params(result.design) == original.count_params()
+        assert_same_layers(script_model(result.design), original)
 
 
 # ---- models from the Keras documentation ---------------------------------------------------
 def mnist_convnet():  # keras.io/examples/vision/mnist_convnet
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])  # fmt: skip
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
 
 
-def image_classification_from_scratch():  # keras.io/examples/vision/image_classification_from_scratch (smaller)
+# keras.io/examples/vision/image_classification_from_scratch (smaller)
+def image_classification_from_scratch():
     augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
     inputs = keras.Input(shape=(64, 64, 3))
     x = augmentation(inputs)
@@ -172,8 +181,13 @@ def toy_resnet():  # keras.io/guides/functional_api: a toy ResNet model
     return keras.Model(inputs, layers.Dense(10)(x), name="toy_resnet")
 
 
-TUTORIALS = [mnist_convnet, image_classification_from_scratch, multi_input_multi_output,
-             bidirectional_lstm, toy_resnet]  # fmt: skip
+TUTORIALS = [
+    mnist_convnet,
+    image_classification_from_scratch,
+    multi_input_multi_output,
+    bidirectional_lstm,
+    toy_resnet,
+]
 
 
 @pytest.mark.parametrize("make", TUTORIALS, ids=lambda f: f.__name__)
@@ -181,7 +195,7 @@ def test_keras_tutorial_models_round_trip(make, tmp_path):
     model = make()
     result, again = round_trip(model, tmp_path)
     assert same_predictions(model, again, random_inputs(model))
-    assert script_params(result.design) == model.count_params()
+    assert_same_layers(script_model(result.design), model)  # the tutorial's own layers
     if make is image_classification_from_scratch:  # the nested Sequential is the augmentation
         assert [n.type for n in result.design.augmentation] == ["RandomFlip", "RandomRotation"]
         assert result.design.augmentation[1].params["factor"] == 0.1
@@ -198,7 +212,9 @@ APPS = ["MobileNetV2", "ResNet50", "DenseNet121", "EfficientNetB0"]
     "app", [a if a != "DenseNet121" else pytest.param(a, marks=pytest.mark.slow) for a in APPS]
 )
 def test_nested_application_becomes_one_base_node(app, tmp_path):
-    base = getattr(keras.applications, app)(include_top=False, weights=None, input_shape=(32, 32, 3))  # fmt: skip
+    base = getattr(keras.applications, app)(
+        include_top=False, weights=None, input_shape=(32, 32, 3)
+    )
     base.trainable = False
     inputs = keras.Input(shape=(32, 32, 3))
     x = layers.GlobalAveragePooling2D()(base(inputs))
@@ -210,7 +226,7 @@ def test_nested_application_becomes_one_base_node(app, tmp_path):
     assert not again.layers[1].trainable
     if app == "MobileNetV2":  # once: each base costs seconds to build and run
         assert same_predictions(model, again, random_inputs(model))
-        assert script_params(result.design) == model.count_params()
+        assert_same_layers(script_model(result.design), model)
 
 
 @pytest.mark.slow
@@ -224,42 +240,79 @@ def test_top_level_application_is_expanded_into_catalog_layers(tmp_path):
 
 def test_bare_application_at_top_level_is_one_base_node(tmp_path):
     # VGG16: a catalog base that builds in a blink (19 layers), so the check stays cheap.
-    model = keras.applications.VGG16(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="max")  # fmt: skip
+    model = keras.applications.VGG16(
+        include_top=False, weights=None, input_shape=(32, 32, 3), pooling="max"
+    )
     result, _ = round_trip(model, tmp_path, via_file=False, flat=True)
     assert [(n.type, n.params.get("pooling")) for n in result.design.nodes] == [
-        ("Input", None), ("VGG16", "max")]  # fmt: skip
+        ("Input", None),
+        ("VGG16", "max"),
+    ]
 
 
 def test_layers_outside_the_catalog_are_reported_by_name():
     inputs = keras.Input((8,))
     outputs = keras.layers.PReLU(name="prelu")(keras.layers.Dense(4, name="dense")(inputs))
     lines = importer.import_model(keras.Model(inputs, outputs)).lines()
-    assert "prelu: cannot be represented: prelu: layer type PReLU is not in the catalog (replace this node)" in lines  # fmt: skip
-
-
-def test_a_whole_mobilenetv2_keeps_its_relu6_layers_and_names_what_it_cannot_hold():
-    model = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), classes=10)
-    result = importer.import_model(model)
-    relus = [layer for layer in model.layers if type(layer).__name__ == "ReLU"]
-    nodes = [n for n in result.design.nodes if n.type == "ReLU"]
-    assert len(nodes) == len(relus) > 0 and all(n.params["max_value"] == 6.0 for n in nodes)
-    lines = result.lines()
-    # Only its asymmetric paddings are beyond the catalog, and each one is named.
-    pads = [layer.name for layer in model.layers if type(layer).__name__ == "ZeroPadding2D"]
-    assert lines and all(line.split(":")[0] in pads and ": padding" in line for line in lines), (
-        lines
+    assert (
+        "prelu: cannot be represented: prelu: layer type PReLU is not in the catalog "
+        "(replace this node)" in lines
     )
 
 
+@pytest.mark.parametrize("app", ["MobileNetV2", "EfficientNetB0"])
+def test_a_whole_application_with_its_classifier_imports_without_loss(app, tmp_path):
+    # Asymmetric ZeroPadding2D (both), configured VarianceScaling initializers and Dropout
+    # noise_shape (EfficientNet): catalog layers with arguments the form does not offer.
+    model = getattr(keras.applications, app)(weights=None, input_shape=(32, 32, 3), classes=10)
+    result, again = round_trip(model, tmp_path)  # asserts: nothing reported
+    assert len(result.design.nodes) == len(model.layers)
+    assert same_predictions(model, again, random_inputs(model))
+    assert_same_layers(again, model)
+    assert_same_layers(script_model(result.design), model)  # the script keeps them too
+    kept = {n.id: n.params["keras"] for n in result.design.nodes if "keras" in n.params}
+    pads = {
+        la.name: json.loads(json.dumps(la.get_config()["padding"]))
+        for la in model.layers
+        if type(la).__name__ == "ZeroPadding2D"
+    }
+    asymmetric = {name: pad for name, pad in pads.items() if pad[0][0] != pad[0][1]}
+    assert asymmetric and all(kept[name]["padding"] == pad for name, pad in asymmetric.items())
+    if app == "EfficientNetB0":
+        shaped = [la for la in model.layers if la.get_config().get("noise_shape") is not None]
+        assert shaped and all(
+            kept[la.name]["noise_shape"] == list(la.get_config()["noise_shape"]) for la in shaped
+        )
+        init = kept["stem_conv"]["kernel_initializer"]
+        assert (init["class_name"], init["config"]["mode"]) == ("VarianceScaling", "fan_out")
+
+
 # ---- what a design cannot hold ---------------------------------------------------------------
-def test_parameters_the_catalog_lacks_are_reported():
-    model = keras.Sequential([
-        keras.Input((4,)), layers.Dense(3, kernel_regularizer="l2", name="reg"),
-        layers.Dense(2, name="plain")])  # fmt: skip
-    result = importer.import_model(model)
-    assert [line[: line.index(" = ")] for line in result.lines()] == [
-        "reg: cannot be represented: reg: kernel_regularizer"]  # fmt: skip
-    assert result.design.node("reg").params == {"units": 3}
+def test_arguments_the_form_lacks_are_kept_as_keras_serialized_them(tmp_path):
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(
+                3,
+                kernel_regularizer=keras.regularizers.L1L2(l1=0.01, l2=0.02),
+                kernel_constraint=keras.constraints.MaxNorm(2.0),
+                bias_initializer=keras.initializers.Constant(0.5),
+                name="reg",
+            ),
+            layers.Dense(2, trainable=False, name="frozen"),
+            layers.Dense(2, name="plain"),
+        ]
+    )
+    result, again = round_trip(model, tmp_path)
+    assert result.design.node("reg").params["units"] == 3
+    kept = result.design.node("reg").params["keras"]
+    assert sorted(kept) == ["bias_initializer", "kernel_constraint", "kernel_regularizer"]
+    assert kept["kernel_regularizer"]["config"] == {"l1": 0.01, "l2": 0.02}
+    assert result.design.node("frozen").params["keras"] == {"trainable": False}
+    assert "keras" not in result.design.node("plain").params
+    assert_same_layers(again, model)
+    assert not again.get_layer("frozen").trainable
+    assert_same_layers(script_model(result.design), model)
 
 
 def test_shared_layer_becomes_two_nodes_and_is_reported():
@@ -269,7 +322,9 @@ def test_shared_layer_becomes_two_nodes_and_is_reported():
     model = keras.Model([a, b], layers.Dense(1)(layers.concatenate(pooled)))
     result = importer.import_model(model)
     assert [n.id for n in result.design.nodes if n.type == "Embedding"] == [
-        "shared_embedding", "shared_embedding_2"]  # fmt: skip
+        "shared_embedding",
+        "shared_embedding_2",
+    ]
     assert len(result.problems) == 1 and "shared layer used 2 times" in result.lines()[0]
     assert result.lines()[0].startswith("shared_embedding: cannot be represented: shared_embedding")
     w = result.weights
@@ -278,8 +333,11 @@ def test_shared_layer_becomes_two_nodes_and_is_reported():
 
 def test_compile_settings_and_layout_are_imported():
     model = toy_resnet()
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])  # fmt: skip
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     design = importer.import_model(model).design
     assert design.compile.optimizer == "SGD"
     assert design.compile.optimizer_params == {"learning_rate": 0.05, "momentum": 0.9}
@@ -317,7 +375,7 @@ def test_trained_model_keeps_its_weights_and_edited_layers_start_fresh(tmp_path)
     assert np.allclose(model.predict(x, verbose=0), same.predict(x, verbose=0), atol=1e-6)
     # A new head (3 classes): the rest keeps its trained weights, the head starts fresh.
     result.design.node("head").params["units"] = 3
-    report = exporting.export_keras(result.design, tmp_path / "edited.keras", weights_path=weights)  # fmt: skip
+    report = exporting.export_keras(result.design, tmp_path / "edited.keras", weights_path=weights)
     assert sorted(report.restored) == ["bn", "conv"] and list(report.fresh) == ["head"]
     edited = keras.models.load_model(tmp_path / "edited.keras")
     for name in ("conv", "bn"):
@@ -328,7 +386,9 @@ def test_trained_model_keeps_its_weights_and_edited_layers_start_fresh(tmp_path)
 def test_weights_saved_after_training_come_back_on_export(tmp_path):
     design = templates.get("digits-mlp")
     model = build_model(design)  # stands in for the trainer's model: layers named by node ids
-    model.get_layer("output").set_weights([w + 0.5 for w in model.get_layer("output").get_weights()])  # fmt: skip
+    model.get_layer("output").set_weights(
+        [w + 0.5 for w in model.get_layer("output").get_weights()]
+    )
     assert save_model_weights(tmp_path / "d.weights.h5", design, model) == 2
     exporting.export_keras(design, tmp_path / "d.keras", weights_path=tmp_path / "d.weights.h5")
     again = keras.models.load_model(tmp_path / "d.keras")

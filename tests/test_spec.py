@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from designer import spec, templates
-from designer.spec import Design, DesignFileError
+from designer.design import spec, templates
+from designer.design.spec import Design, DesignFileError
 
 
 def test_minimal_file_is_a_complete_design():
@@ -82,3 +82,31 @@ def test_new_id_avoids_existing_ids():
     d = templates.get("digits-mlp")
     assert d.new_id("Dense") == "dense_2"
     assert d.new_id("Conv2D") == "conv2d"
+
+
+def test_field_types_come_from_the_type_hints_not_their_text():
+    """Without ``from __future__ import annotations`` the hints are types, not strings: the
+    check must read them as types (it used to match the text, and passed everything)."""
+    import dataclasses
+
+    from designer.design.spec import field_problem
+
+    @dataclasses.dataclass
+    class Plain:
+        count: int = 1
+        rate: float = 0.5
+        name: str | None = None
+        tags: list[str] = dataclasses.field(default_factory=list)
+
+    assert field_problem(Plain, "plain", "count", "3") == "'plain.count' must be a whole number"
+    assert field_problem(Plain, "plain", "count", True) == "'plain.count' must be a whole number"
+    assert (
+        field_problem(Plain, "plain", "rate", float("nan"))
+        == "'plain.rate' must be a finite number"
+    )
+    assert field_problem(Plain, "plain", "name", None) is None
+    assert field_problem(Plain, "plain", "name", 3) == "'plain.name' must be a string"
+    assert (
+        field_problem(Plain, "plain", "tags", ["a", 1]) == "'plain.tags' must be a list of strings"
+    )
+    assert field_problem(Plain, "plain", "count", None) == "'plain.count' must not be null"

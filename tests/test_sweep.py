@@ -9,24 +9,33 @@ import pandas as pd
 import pytest
 from test_ensemble import InlineRegistry
 
-from designer import sweep, templates
+from designer.design import paths, templates
+from designer.experiments import sweep
 
 
 def test_paths_name_node_parameters_and_pseudo_nodes():
     d = templates.get("digits-mlp")
-    assert sweep.parse_set(d, "dense.units=16, 32,64") == ("dense.units", [16, 32, 64])
-    assert sweep.parse_set(d, "compile.learning_rate=1e-3,0.01,1") == ("compile.learning_rate", [0.001, 0.01, 1.0])  # fmt: skip
-    assert sweep.parse_set(d, "training.batch_size=16,64") == ("training.batch_size", [16, 64])
-    assert sweep.parse_set(d, "compile.optimizer=Adam,SGD") == ("compile.optimizer", ["Adam", "SGD"])  # fmt: skip
-    assert sweep.parse_set(d, "dense.activation=relu,none")[1] == ["relu", None]
-    assert sweep.parse_set(d, "dense.use_bias=true,false")[1] == [True, False]
-    assert sweep.split_values("3,[3,5],(1, 2)") == ["3", "[3,5]", "(1, 2)"]
+    assert paths.parse_set(d, "dense.units=16, 32,64") == ("dense.units", [16, 32, 64])
+    assert paths.parse_set(d, "compile.learning_rate=1e-3,0.01,1") == (
+        "compile.learning_rate",
+        [0.001, 0.01, 1.0],
+    )
+    assert paths.parse_set(d, "training.batch_size=16,64") == ("training.batch_size", [16, 64])
+    assert paths.parse_set(d, "compile.optimizer=Adam,SGD") == (
+        "compile.optimizer",
+        ["Adam", "SGD"],
+    )
+    assert paths.parse_set(d, "dense.activation=relu,none")[1] == ["relu", None]
+    assert paths.parse_set(d, "dense.use_bias=true,false")[1] == [True, False]
+    assert paths.split_values("3,[3,5],(1, 2)") == ["3", "[3,5]", "(1, 2)"]
 
-    changed = sweep.apply(d, {"dense.units": 8, "compile.learning_rate": 0.1, "training.batch_size": 8})  # fmt: skip
+    changed = paths.apply(
+        d, {"dense.units": 8, "compile.learning_rate": 0.1, "training.batch_size": 8}
+    )
     assert changed.node("dense").params["units"] == 8 and d.node("dense").params["units"] == 64
     assert changed.compile.optimizer_params == {"learning_rate": 0.1}
     assert changed.training.batch_size == 8
-    sgd = sweep.apply(changed, {"compile.optimizer": "SGD"})
+    sgd = paths.apply(changed, {"compile.optimizer": "SGD"})
     assert sgd.compile.optimizer == "SGD" and sgd.compile.optimizer_params == {"learning_rate": 0.1}
 
 
@@ -43,17 +52,19 @@ def test_paths_name_node_parameters_and_pseudo_nodes():
     ],
 )
 def test_bad_paths_and_values_are_one_clear_line(text, message):
-    with pytest.raises(sweep.SweepError, match=message):
-        sweep.parse_set(templates.get("digits-mlp"), text)
+    with pytest.raises(paths.PathError, match=message):
+        paths.parse_set(templates.get("digits-mlp"), text)
 
 
 def test_grid_is_every_combination_and_each_point_is_checked():
     d = templates.get("digits-mlp")
     points = sweep.grid(d, {"dense.units": [8, 16], "compile.learning_rate": [0.01, 0.1]})
-    assert points == [{"dense.units": 8, "compile.learning_rate": 0.01},
-                      {"dense.units": 8, "compile.learning_rate": 0.1},
-                      {"dense.units": 16, "compile.learning_rate": 0.01},
-                      {"dense.units": 16, "compile.learning_rate": 0.1}]  # fmt: skip
+    assert points == [
+        {"dense.units": 8, "compile.learning_rate": 0.01},
+        {"dense.units": 8, "compile.learning_rate": 0.1},
+        {"dense.units": 16, "compile.learning_rate": 0.01},
+        {"dense.units": 16, "compile.learning_rate": 0.1},
+    ]
     with pytest.raises(sweep.SweepError, match=r"dense.units=0: .*units"):
         sweep.grid(d, {"dense.units": [8, 0]})
     with pytest.raises(sweep.SweepError, match="learning_rate"):
@@ -69,8 +80,9 @@ def test_grid_is_every_combination_and_each_point_is_checked():
 def test_sweep_queues_one_run_per_point_and_opens_the_best_design(tmp_path):
     d = templates.get("digits-mlp")
     d.training.checkpoint = False
-    jobs = sweep.start_sweep(d, {"dense.units": [4, 48]}, out=tmp_path, epochs=2,
-                             limit=300, registry=InlineRegistry())  # fmt: skip
+    jobs = sweep.start_sweep(
+        d, {"dense.units": [4, 48]}, out=tmp_path, epochs=2, limit=300, registry=InlineRegistry()
+    )
     assert [j.wait(60) for j in jobs] == ["finished", "finished"]
     plan = json.loads((tmp_path / "sweep.json").read_text())
     assert plan["params"] == ["dense.units"] and len(plan["points"]) == 2
@@ -89,11 +101,13 @@ def test_sweep_queues_one_run_per_point_and_opens_the_best_design(tmp_path):
 
 
 def test_two_parameter_chart_has_a_line_per_second_value_and_a_log_axis():
-    table = pd.DataFrame({
-        "compile.learning_rate": [0.001, 0.1, 0.001, 0.1],
-        "dense.units": [8, 8, 32, 32],
-        "test_accuracy": [0.8, 0.7, 0.9, math.nan],
-    })  # fmt: skip
+    table = pd.DataFrame(
+        {
+            "compile.learning_rate": [0.001, 0.1, 0.001, 0.1],
+            "dense.units": [8, 8, 32, 32],
+            "test_accuracy": [0.8, 0.7, 0.9, math.nan],
+        }
+    )
     fig = sweep.sweep_figure(table, ["compile.learning_rate", "dense.units"])
     assert [t.name for t in fig.data] == ["dense.units=8", "dense.units=32"]
     assert fig.layout.xaxis.type == "log"

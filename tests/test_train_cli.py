@@ -6,14 +6,15 @@ TensorFlow); the two independent ones run side by side.
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from designer import templates
 from designer.cli import main
+from designer.design import templates
 from designer.training import rundir
 
 PY = sys.executable
@@ -22,9 +23,13 @@ TIMEOUT = 300
 
 def start(*args, cwd, env=None):
     return subprocess.Popen(
-        [PY, "-m", "designer.cli", *args], cwd=cwd, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-    )  # fmt: skip
+        [PY, "-m", "designer.cli", *args],
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def finish(proc):
@@ -46,7 +51,9 @@ def test_runs_lists_id_status_epochs_and_best_validation_metric(tmp_path, capsys
     done = tmp_path / "a-finished"
     done.mkdir()
     rundir.write_status(done, "finished", pid=os.getpid())
-    rundir.write_history(done, [{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.75}])  # fmt: skip
+    rundir.write_history(
+        done, [{"epoch": 1, "val_accuracy": 0.5}, {"epoch": 2, "val_accuracy": 0.75}]
+    )
     dead = subprocess.Popen([PY, "-c", "pass"])
     dead.wait()
     crashed = tmp_path / "b-crashed"
@@ -105,18 +112,35 @@ def _csv(path, n=240):
 
 
 def test_train_a_csv_then_resume_then_list_and_a_misfit_design(tmp_path):
-    from designer.spec import Design, Edge, Node
+    from designer.design.spec import Design, Edge, Node
 
     _csv(tmp_path / "points.csv")
-    nodes = [Node("features", "Input", {"shape": [3]}),
-             Node("hidden", "Dense", {"units": 8, "activation": "relu"}),
-             Node("output", "Dense", {"units": 2, "activation": "softmax"})]  # fmt: skip
-    Design(nodes, [Edge("features", "hidden"), Edge("hidden", "output")], name="csv").save(tmp_path / "csv.json")  # fmt: skip
+    nodes = [
+        Node("features", "Input", {"shape": [3]}),
+        Node("hidden", "Dense", {"units": 8, "activation": "relu"}),
+        Node("output", "Dense", {"units": 2, "activation": "softmax"}),
+    ]
+    Design(nodes, [Edge("features", "hidden"), Edge("hidden", "output")], name="csv").save(
+        tmp_path / "csv.json"
+    )
     templates.get("moons-mlp").save(tmp_path / "moons.json")
 
-    csv_run = start("train", "csv.json", "--data", "points.csv", "--target", "label",
-                    "--epochs", "2", "--out", "runs/csv", cwd=tmp_path)  # fmt: skip
-    misfit = start("train", "moons.json", "--dataset", "digits", "--out", "runs/misfit", cwd=tmp_path)  # fmt: skip
+    csv_run = start(
+        "train",
+        "csv.json",
+        "--data",
+        "points.csv",
+        "--target",
+        "label",
+        "--epochs",
+        "2",
+        "--out",
+        "runs/csv",
+        cwd=tmp_path,
+    )
+    misfit = start(
+        "train", "moons.json", "--dataset", "digits", "--out", "runs/misfit", cwd=tmp_path
+    )
 
     code, out, err = finish(misfit)
     assert code == 1, err
@@ -129,6 +153,9 @@ def test_train_a_csv_then_resume_then_list_and_a_misfit_design(tmp_path):
     assert code == 0, err
     assert out.startswith("runs/csv: finished after 2 epochs; test accuracy ")
     assert "epoch 2/2: " in err  # one progress line per epoch when stderr is not a terminal
+    # Only the command's own lines: nothing of TensorFlow's (it logs to the run's log.txt).
+    ours = re.compile(r"^(training \d+ epochs, \d+ batches each|epoch \d+/\d+: )")
+    assert [line for line in err.splitlines() if not ours.match(line)] == [], err
     assert len(rundir.read_history(tmp_path / "runs/csv")) == 2
 
     code, out, err = finish(start("train", "--resume", "runs/csv", "--epochs", "1", cwd=tmp_path))
@@ -143,6 +170,17 @@ def test_train_a_csv_then_resume_then_list_and_a_misfit_design(tmp_path):
     assert rows["csv"][:2] == ["finished", "3"] and rows["csv"][2].startswith("val_accuracy=")
     assert rows["misfit"] == ["failed", "0", "-"]
 
-    code, _, err = finish(start("train", "csv.json", "--data", "points.csv", "--target", "label",
-                                "--out", "runs/csv", cwd=tmp_path))  # fmt: skip
+    code, _, err = finish(
+        start(
+            "train",
+            "csv.json",
+            "--data",
+            "points.csv",
+            "--target",
+            "label",
+            "--out",
+            "runs/csv",
+            cwd=tmp_path,
+        )
+    )
     assert code == 2 and "already holds a run" in err

@@ -5,6 +5,7 @@ each on 2 cores), so the tests share runs: one digits run feeds the rerun, reope
 and resume tests, and the failure/NaN/kill jobs train side by side.
 """
 
+import dataclasses
 import json
 import math
 import os
@@ -17,8 +18,8 @@ import time
 import numpy as np
 import pytest
 
-from designer import templates
-from designer.spec import CompileSpec, Node
+from designer.design import templates
+from designer.design.spec import CompileSpec, Node
 from designer.training import (
     Registry,
     default_registry,
@@ -72,41 +73,65 @@ def test_history_csv_keeps_one_row_per_epoch_and_grows_columns(tmp_path):
     rows.append({"epoch": 3, "loss": 0.3, "val_loss": 0.4})
     rundir.write_history(tmp_path, rows)
     back = read_history(tmp_path)
-    assert tmp_path.joinpath("history.csv").read_text().splitlines()[0] == "epoch,loss,accuracy,val_loss"  # fmt: skip
+    assert (
+        tmp_path.joinpath("history.csv").read_text().splitlines()[0]
+        == "epoch,loss,accuracy,val_loss"
+    )
     assert [r["epoch"] for r in back] == [1, 2, 3]
     assert math.isnan(back[1]["loss"]) and math.isnan(back[0]["val_loss"])
     assert rundir.best_metric(back) == ("val_loss", 0.4)
-    assert rundir.best_metric([{"epoch": 1, "val_accuracy": 0.7}, {"val_accuracy": 0.9}]) == ("val_accuracy", 0.9)  # fmt: skip
+    assert rundir.best_metric([{"epoch": 1, "val_accuracy": 0.7}, {"val_accuracy": 0.9}]) == (
+        "val_accuracy",
+        0.9,
+    )
 
 
 def test_job_snapshot_and_events_from_a_fake_training_process(tmp_path):
     job = Job("r1", TrainRequest(str(tmp_path), {}, epochs=4))
-    assert job.snapshot()["status"] == "queued"
-    job._attach(1234, threading.Event(), threading.Event())
-    job._record({"type": "start", "pid": 1234, "epochs": 4, "initial_epoch": 0, "batches": 10,
-                 "task": "classification", "kind": "image", "class_names": ["a"], "history": []})  # fmt: skip
-    job._record({"type": "batch", "epoch": 1, "batch": 5, "batches": 10, "logs": {"loss": 1.0}})
+    assert job.snapshot().status == "queued"
+    job.attach(1234, threading.Event(), threading.Event())
+    job.record(
+        {
+            "type": "start",
+            "pid": 1234,
+            "epochs": 4,
+            "initial_epoch": 0,
+            "batches": 10,
+            "task": "classification",
+            "kind": "image",
+            "class_names": ["a"],
+            "history": [],
+        }
+    )
+    job.record({"type": "batch", "epoch": 1, "batch": 5, "batches": 10, "logs": {"loss": 1.0}})
     _, cursor = job.events_since(0)
-    job._record({"type": "epoch", "epoch": 1, "epochs": 4, "duration": 2.0,
-                 "logs": {"epoch": 1, "loss": 0.9}})  # fmt: skip
+    job.record(
+        {
+            "type": "epoch",
+            "epoch": 1,
+            "epochs": 4,
+            "duration": 2.0,
+            "logs": {"epoch": 1, "loss": 0.9},
+        }
+    )
     new, cursor2 = job.events_since(cursor)
     assert [e["type"] for e in new] == ["epoch"] and cursor2 == cursor + 1
     snap = job.snapshot()
-    assert snap["status"] == "running" and snap["epoch"] == 1 and snap["epochs"] == 4
-    assert snap["eta_s"] == 6.0  # three epochs to go at 2 s each
-    assert snap["batch_metrics"][-1] == {"epoch": 1, "batch": 5, "step": 5, "loss": 1.0}
+    assert snap.status == "running" and snap.epoch == 1 and snap.epochs == 4
+    assert snap.eta_s == 6.0  # three epochs to go at 2 s each
+    assert snap.batch_metrics[-1] == {"epoch": 1, "batch": 5, "step": 5, "loss": 1.0}
     for i in range(6000):  # old batch events are dropped, sequence numbers stay stable
-        job._record({"type": "batch", "epoch": 2, "batch": i % 10 + 1, "batches": 10, "logs": {}})
+        job.record({"type": "batch", "epoch": 2, "batch": i % 10 + 1, "batches": 10, "logs": {}})
     events, cursor3 = job.events_since(0)
     assert len(events) <= 5000 and cursor3 == cursor2 + 6000
     assert [e["type"] for e in events[:2]] == ["start", "epoch"]
-    assert json.dumps(job.snapshot())
-    job._record({"type": "done", "status": "finished", "metrics": {"accuracy": 1.0}})
-    assert job.wait(1) == "finished" and job.snapshot()["eta_s"] == 0.0
+    assert json.dumps(dataclasses.asdict(job.snapshot()))  # plain data, nothing live
+    job.record({"type": "done", "status": "finished", "metrics": {"accuracy": 1.0}})
+    assert job.wait(1) == "finished" and job.snapshot().eta_s == 0.0
 
 
 def test_unfreezing_a_transfer_design_makes_every_base_trainable():
-    from designer.training.model import base_node_ids, unfreeze_bases
+    from designer.model.augmentation import base_node_ids, unfreeze_bases
 
     design = templates.get("transfer-mobilenetv2")
     assert base_node_ids(design) == ["base"]
@@ -135,11 +160,13 @@ def test_a_training_process_does_not_rerun_the_streamlit_page(tmp_path):
 
 # ---- Keras in this process ---------------------------------------------------------------------
 def test_augmentation_is_a_block_after_the_input_and_idle_at_inference():
-    from designer.training.model import build_training_model
+    from designer.model.augmentation import build_training_model
 
     design = templates.get("digits-mlp")
-    design.augmentation = [Node("rot", "RandomRotation", {"factor": 0.2}),
-                           Node("zoom", "RandomZoom", {"height_factor": 0.2})]  # fmt: skip
+    design.augmentation = [
+        Node("rot", "RandomRotation", {"factor": 0.2}),
+        Node("zoom", "RandomZoom", {"height_factor": 0.2}),
+    ]
     model = build_training_model(design, offline=True)
     assert [layer.name for layer in model.layers[:3]] == ["input", "augmentation", "flatten"]
     x = np.random.default_rng(0).random((4, 8, 8, 1)).astype("float32")
@@ -189,8 +216,9 @@ def test_text_lstm_learns_the_made_up_reviews_offline(tmp_path):
 def test_a_nan_loss_ends_with_status_nan_and_keeps_the_files(tmp_path):
     design = templates.get("diabetes-mlp")
     # Plain SGD with a huge step on unscaled targets: the loss explodes within a few batches.
-    design.compile = CompileSpec(loss="mean_squared_error", optimizer="SGD",
-                                 optimizer_params={"learning_rate": 5.0})  # fmt: skip
+    design.compile = CompileSpec(
+        loss="mean_squared_error", optimizer="SGD", optimizer_params={"learning_rate": 5.0}
+    )
     done, events = _train_in_process(tmp_path, None, epochs=5, design=design)
     assert done["status"] == "nan" and "NaN" in done["error"]
     assert read_status(tmp_path)["status"] == "nan"
@@ -200,8 +228,9 @@ def test_a_nan_loss_ends_with_status_nan_and_keeps_the_files(tmp_path):
 
 def test_an_error_inside_fit_ends_failed_with_its_message(tmp_path):
     design = templates.get("digits-mlp")
-    done, _ = _train_in_process(tmp_path, None, epochs=3, design=design,
-                                hooks={"raise_at_epoch": 2}, limit=200)  # fmt: skip
+    done, _ = _train_in_process(
+        tmp_path, None, epochs=3, design=design, hooks={"raise_at_epoch": 2}, limit=200
+    )
     assert done["status"] == "failed" and done["error_kind"] == "training"
     assert "injected failure at epoch 2" in done["error"]
     status = read_status(tmp_path)
@@ -227,12 +256,15 @@ def test_a_stop_file_stops_a_run_that_no_registry_owns(tmp_path):
 
 
 def test_data_mistakes_are_caught_before_a_process_starts(tmp_path):
-    from designer.spec import DataSpec
+    from designer.design.spec import DataSpec
     from designer.training import TrainingError
 
     design = templates.get("digits-mlp")
-    for data, message in ((DataSpec(), "no data yet"), ("no_such_set", "unknown data set"),
-                          (DataSpec(dataset="upload", path=str(tmp_path / "x.csv")), "no such file")):  # fmt: skip
+    for data, message in (
+        (DataSpec(), "no data yet"),
+        ("no_such_set", "unknown data set"),
+        (DataSpec(dataset="upload", path=str(tmp_path / "x.csv")), "no such file"),
+    ):
         with pytest.raises(TrainingError, match=message):
             start_training(design, data=data, root=tmp_path, registry=Registry())
     # A design with two Input layers: the data sets feed one, and the message says what to do.
@@ -251,7 +283,7 @@ from designer.training import default_registry
 
 keras.backend.clear_session()  # what Streamlit itself does after every rerun
 job = default_registry().get({run_id!r})  # a rerun finds the job again by its run id
-st.write(f"{{job.snapshot()['status']}} epoch {{job.snapshot()['epoch']}}")
+st.write(f"{{job.snapshot().status}} epoch {{job.snapshot().epoch}}")
 """
 
 
@@ -292,16 +324,16 @@ def digits_run(tmp_path_factory):
     reruns_during_fit, held = 0, False
     deadline = time.monotonic() + WAIT
     while reruns_during_fit < 20 and not job.done and time.monotonic() < deadline:
-        if job.snapshot()["epoch"] >= 12 and not held:
+        if job.snapshot().epoch >= 12 and not held:
             # Reruns are slow on a busy machine; rather than let the run end first, hold it
             # (paused inside fit, the state an in-process trainer would lose) until all 20
             # reruns are done, then let it finish its last epochs.
             job.pause()
             held = True
-        in_fit = job.snapshot()["phase"] == "training"
+        in_fit = job.snapshot().phase == "training"
         app.run()
         assert not app.exception
-        if in_fit and job.snapshot()["phase"] == "training":
+        if in_fit and job.snapshot().phase == "training":
             reruns_during_fit += 1
     job.resume()
     job.wait(WAIT)
@@ -313,22 +345,29 @@ def test_training_survives_streamlit_clearing_the_keras_session(digits_run):
     job, reruns, shown = digits_run
     snap = job.snapshot()
     assert reruns == 20
-    assert snap["status"] == "finished", snap["last_error"]
-    assert snap["epoch"] == snap["epochs"] == 20 and len(snap["history"]) == 20
+    assert snap.status == "finished", snap.last_error
+    assert snap.epoch == snap.epochs == 20 and len(snap.history) == 20
     assert shown == "finished epoch 20"
 
 
 def test_digits_mlp_reaches_90_percent_in_20_epochs(digits_run):
     job, _, _ = digits_run
-    assert job.snapshot()["metrics"]["accuracy"] >= 0.90
+    assert job.snapshot().metrics["accuracy"] >= 0.90
 
 
 def test_a_run_directory_reopens_and_reproduces_its_metrics(digits_run):
-    from designer.evaluate import evaluate_run, load_run_model
+    from designer.report.evaluate import evaluate_run, load_run_model
 
     run = digits_run[0].run_dir
-    assert {"design.json", "run.json", "status.json", "history.csv", "metrics.json",
-            "model.keras", "best.keras"} <= {p.name for p in run.iterdir()}  # fmt: skip
+    assert {
+        "design.json",
+        "run.json",
+        "status.json",
+        "history.csv",
+        "metrics.json",
+        "model.keras",
+        "best.keras",
+    } <= {p.name for p in run.iterdir()}
     saved = json.loads((run / "metrics.json").read_text())
     assert len(saved["confusion_matrix"]) == 10 and len(saved["per_class"]) == 10
     history = read_history(run)
@@ -349,13 +388,13 @@ def test_resume_with_fine_tuning_appends_epochs_at_a_tenth_of_the_rate(digits_ru
     run = digits_run[0].run_dir
     before = read_history(run)
     job = resume_training(run, epochs=2, fine_tune=True)
-    assert job.wait(WAIT) == "finished", job.snapshot()["last_error"]
+    assert job.wait(WAIT) == "finished", job.snapshot().last_error
     after = read_history(run)
     assert [r["epoch"] for r in after] == list(range(1, 23))
     assert after[:20] == before
     assert after[-1]["learning_rate"] == pytest.approx(before[-1]["learning_rate"] / 10)
     assert read_status(run)["epochs_done"] == 22
-    assert job.snapshot()["initial_epoch"] == 20
+    assert job.snapshot().initial_epoch == 20
 
 
 def _wait_for(condition, timeout=WAIT):
@@ -367,23 +406,23 @@ def _wait_for(condition, timeout=WAIT):
 
 def test_a_queued_job_waits_its_turn_and_can_be_cancelled(side_jobs):
     seen, job = side_jobs["queued_snapshot"], side_jobs["queued"]
-    assert seen["status"] == "queued" and seen["queue_position"] == 1
-    assert job.wait(10) == "stopped" and job.snapshot()["pid"] is None  # never started
+    assert seen.status == "queued" and seen.queue_position == 1
+    assert job.wait(10) == "stopped" and job.snapshot().pid is None  # never started
     assert read_status(job.run_dir)["status"] == "stopped"
 
 
 def test_pause_then_stop_within_one_batch(side_jobs):
     job = side_jobs["stop"]
-    _wait_for(lambda: job.snapshot()["epoch"] >= 1)
+    _wait_for(lambda: job.snapshot().epoch >= 1)
     job.pause()
     _wait_for(lambda: job.status == "paused")
     paused = job.snapshot()
     time.sleep(1.0)
-    assert job.snapshot()["batch"] == paused["batch"]  # no training while paused
-    assert job.snapshot()["elapsed"] == paused["elapsed"]  # and the clock stands still
+    assert job.snapshot().batch == paused.batch  # no training while paused
+    assert job.snapshot().elapsed == paused.elapsed  # and the clock stands still
     assert read_status(job.run_dir)["status"] == "paused"
     job.resume()
-    _wait_for(lambda: job.status == "running" and job.snapshot()["batch"] != paused["batch"])
+    _wait_for(lambda: job.status == "running" and job.snapshot().batch != paused.batch)
 
     def position(batch_event):
         return (batch_event["epoch"] - 1) * batch_event["batches"] + batch_event["batch"]
@@ -394,19 +433,19 @@ def test_pause_then_stop_within_one_batch(side_jobs):
     snap = job.snapshot()
     last = position([e for e in job.events_since(0)[0] if e["type"] == "batch"][-1])
     assert last - at_stop <= 2  # the batch under way, perhaps one more: not the whole epoch
-    assert snap["epoch"] < 1000 and read_status(job.run_dir)["status"] == "stopped"
-    assert len(read_history(job.run_dir)) == snap["epoch"]
+    assert snap.epoch < 1000 and read_status(job.run_dir)["status"] == "stopped"
+    assert len(read_history(job.run_dir)) == snap.epoch
     assert json.loads((job.run_dir / "metrics.json").read_text())["accuracy"] > 0.3
 
 
 def test_a_training_process_killed_mid_run_is_interrupted_and_its_files_readable(side_jobs):
-    from designer.evaluate import load_run_model
+    from designer.report.evaluate import load_run_model
 
     job = side_jobs["kill"]
-    _wait_for(lambda: job.snapshot()["epoch"] >= 1 or job.done)
-    os.kill(job.snapshot()["pid"], signal.SIGKILL)
+    _wait_for(lambda: job.snapshot().epoch >= 1 or job.done)
+    os.kill(job.snapshot().pid, signal.SIGKILL)
     assert job.wait(WAIT) == "interrupted"
-    assert "signal 9" in job.snapshot()["last_error"]
+    assert "signal 9" in job.snapshot().last_error
     assert read_status(job.run_dir)["status"] == "interrupted"
     epochs = len(read_history(job.run_dir))
     assert 1 <= epochs < 1000

@@ -1,10 +1,11 @@
-"""Figure builders (designer.viz): what each picture holds, without a browser."""
+"""Figure builders (designer.report.viz): what each picture holds, without a browser."""
 
 import numpy as np
 import pytest
 
-from designer import drawing, templates, viz
-from designer.spec import Node
+from designer.design import templates
+from designer.design.spec import Node
+from designer.report import drawing, viz
 
 
 def test_design_svg_draws_every_layer_and_edge():
@@ -31,13 +32,15 @@ def test_levels_are_longest_paths():
 
 @pytest.mark.parametrize(
     "node,caption",
-    [(Node("c", "Conv2D", {"filters": 16, "kernel_size": [5, 3]}), "Conv2D 16·5×3"),
-     (Node("d", "Dense", {"units": 10, "activation": "softmax"}), "Dense 10 softmax"),
-     (Node("p", "MaxPooling1D", {}), "MaxPooling1D 2"),
-     (Node("i", "Input", {"shape": [784]}), "Input (784,)"),
-     (Node("e", "Embedding", {"input_dim": 100, "output_dim": 8}), "Embedding 100→8"),
-     (Node("x", "Mystery", {}), "Mystery")],
-)  # fmt: skip
+    [
+        (Node("c", "Conv2D", {"filters": 16, "kernel_size": [5, 3]}), "Conv2D 16·5×3"),
+        (Node("d", "Dense", {"units": 10, "activation": "softmax"}), "Dense 10 softmax"),
+        (Node("p", "MaxPooling1D", {}), "MaxPooling1D 2"),
+        (Node("i", "Input", {"shape": [784]}), "Input (784,)"),
+        (Node("e", "Embedding", {"input_dim": 100, "output_dim": 8}), "Embedding 100→8"),
+        (Node("x", "Mystery", {}), "Mystery"),
+    ],
+)
 def test_layer_captions(node, caption):
     assert drawing.layer_caption(node) == caption
 
@@ -75,7 +78,9 @@ def test_curves_axes_read_like_a_textbook():
 
 
 def test_curves_compare_runs_and_empty_history():
-    fig = viz.curves_figure([("a", {"accuracy": [0.5]}), ("b", {"accuracy": [0.6], "val_accuracy": [0.55]})], "accuracy")  # fmt: skip
+    fig = viz.curves_figure(
+        [("a", {"accuracy": [0.5]}), ("b", {"accuracy": [0.6], "val_accuracy": [0.55]})], "accuracy"
+    )
     assert [t.name for t in fig.data] == ["a · train", "b · train", "b · validation"]
     empty = viz.curves_figure([("a", {})], "loss")
     assert not empty.data and empty.layout.annotations

@@ -9,6 +9,9 @@ from typing import Any
 
 import pandas as pd
 
+from designer import settings
+from designer.training import TrainingError, default_registry
+from designer.training.registry import use_executor
 from ui import runs
 
 
@@ -18,12 +21,10 @@ def ray_installed() -> bool:
 
 def locked() -> bool:
     """The server's owner can forbid switching (a classroom server): every session shares it."""
-    return os.environ.get("KERAS_DESIGNER_SETTINGS_LOCKED", "") not in ("", "0")
+    return settings.flag(settings.SETTINGS_LOCKED)
 
 
 def registry() -> Any:
-    from designer.training import default_registry
-
     return default_registry()
 
 
@@ -34,15 +35,11 @@ def current() -> tuple[str, str, str]:
 
 
 def default_address() -> str:
-    from designer.training.registry import RAY_ADDRESS_ENV
-
-    return current()[2] or os.environ.get(RAY_ADDRESS_ENV, "")
+    return current()[2] or settings.RAY_ADDRESS.get()
 
 
 def use(name: str, address: str) -> str:
     """Switch the server's executor; returns its description (TrainingError with a reason)."""
-    from designer.training import TrainingError
-    from designer.training.registry import use_executor
 
     if locked():
         raise TrainingError("the settings of this server are locked")
@@ -53,16 +50,31 @@ def resources() -> pd.DataFrame:
     """One row per machine new runs can train on, with its free CPUs and GPUs."""
     ex = registry().executor
     if ex.name == "ray":
-        rows = [{"node": n.address, "status": "alive" if n.alive else "dead",
-                 "CPUs free": f"{n.free_cpus:g} of {n.cpus:g}", "GPUs free": f"{n.free_gpus:g} of {n.gpus:g}",
-                 "memory": f"{n.memory_gb:.1f} GiB"} for n in ex.nodes()]  # fmt: skip
+        rows = [
+            {
+                "node": n.address,
+                "status": "alive" if n.alive else "dead",
+                "CPUs free": f"{n.free_cpus:g} of {n.cpus:g}",
+                "GPUs free": f"{n.free_gpus:g} of {n.gpus:g}",
+                "memory": f"{n.memory_gb:.1f} GiB",
+            }
+            for n in ex.nodes()
+        ]
         return pd.DataFrame(rows)
     import psutil
 
     busy = len([j for j in registry().active() if j.executor is ex])
-    return pd.DataFrame([{"node": "this machine", "status": "alive",
-                          "CPUs free": f"{os.cpu_count()} cores, {busy} training", "GPUs free": "-",
-                          "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB"}])  # fmt: skip
+    return pd.DataFrame(
+        [
+            {
+                "node": "this machine",
+                "status": "alive",
+                "CPUs free": f"{os.cpu_count()} cores, {busy} training",
+                "GPUs free": "-",
+                "memory": f"{psutil.virtual_memory().total / 2**30:.1f} GiB",
+            }
+        ]
+    )
 
 
 def live_jobs() -> pd.DataFrame:
@@ -72,6 +84,12 @@ def live_jobs() -> pd.DataFrame:
         if not runs.mine(job.run_dir):
             continue
         snap = job.snapshot()
-        rows.append({"run": job.run_id, "status": snap["status"], "phase": snap["phase"],
-                     "where": snap["where"]})  # fmt: skip
+        rows.append(
+            {
+                "run": job.run_id,
+                "status": snap.status,
+                "phase": snap.phase,
+                "where": snap.where,
+            }
+        )
     return pd.DataFrame(rows)

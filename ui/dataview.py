@@ -9,7 +9,10 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
-from designer.spec import Node
+from designer.design.spec import Node
+from designer.model.build import make_layer
+from designer.report import drawing
+from designer.text import one_line
 from ui import state
 
 PREVIEW_LIMIT = 2000
@@ -18,9 +21,15 @@ PREVIEW_LIMIT = 2000
 def spec_key(design) -> dict[str, Any]:
     """The part of the design's data section that decides what a preview shows."""
     d = design.data
-    return {"dataset": d.dataset, "path": d.path, "target": d.target, "seed": d.seed,
-            "validation_split": d.validation_split, "test_split": d.test_split,
-            "scaling": d.scaling}  # fmt: skip
+    return {
+        "dataset": d.dataset,
+        "path": d.path,
+        "target": d.target,
+        "seed": d.seed,
+        "validation_split": d.validation_split,
+        "test_split": d.test_split,
+        "scaling": d.scaling,
+    }
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -44,7 +53,7 @@ def load_preview(design) -> tuple[Any | None, str | None]:
     except Exception as exc:  # noqa: BLE001 - a broken file is a message, never a traceback
         return (
             None,
-            f"could not read the data: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}",
+            f"could not read the data: {type(exc).__name__}: {one_line(exc, 200)}",
         )
 
 
@@ -55,6 +64,9 @@ def full_sizes(design, ds) -> dict[str, int]:
     if not n or sum(sizes.values()) >= n:
         return sizes
     v, t = design.data.validation_split, design.data.test_split
+    if ds.info.n_test:  # a fixed test split: validation is a fraction of the training part
+        val = int(round((n - ds.info.n_test) * v))
+        return {"train": n - ds.info.n_test - val, "validation": val, "test": ds.info.n_test}
     test = int(round(n * t))
     val = int(round(n * v))
     return {"train": n - val - test, "validation": val, "test": test}
@@ -94,12 +106,14 @@ def feature_table(ds, rows: int = 12):
             classes[int(i)] if int(i) < len(classes) else int(i) for i in ds.y_train[:rows]
         ]
     full = ds.x_train.reshape(len(ds.x_train), -1)[:, : len(names)]
-    types = pd.DataFrame({
-        "column": names,
-        "type": [str(full[:, i].dtype) for i in range(len(names))],
-        "min": full.min(axis=0) if len(full) else 0,
-        "max": full.max(axis=0) if len(full) else 0,
-    })  # fmt: skip
+    types = pd.DataFrame(
+        {
+            "column": names,
+            "type": [str(full[:, i].dtype) for i in range(len(names))],
+            "min": full.min(axis=0) if len(full) else 0,
+            "max": full.max(axis=0) if len(full) else 0,
+        }
+    )
     return df, types
 
 
@@ -122,14 +136,14 @@ def sample_images(ds, n: int = 24) -> tuple[np.ndarray, list[str]]:
     return x, [classes[int(i)] if int(i) < len(classes) else str(i) for i in y]
 
 
-def augment_preview(aug: list[Node], images: np.ndarray, seed: int = 0, variants: int = 6) -> np.ndarray:  # fmt: skip
+def augment_preview(
+    aug: list[Node], images: np.ndarray, seed: int = 0, variants: int = 6
+) -> np.ndarray:
     """``variants`` augmented copies of each image (n*variants, h, w, c), as training sees them.
 
     Imports Keras: only called when the person asks for the preview.
     """
     import keras
-
-    from designer.build import make_layer
 
     x = np.asarray(images, dtype="float32")
     layers = [make_layer(node, (None, *x.shape[1:])) for node in aug]
@@ -143,7 +157,7 @@ def augment_preview(aug: list[Node], images: np.ndarray, seed: int = 0, variants
     return np.concatenate(out, axis=0)
 
 
-# ---- the data set cards ---------------------------------------------------------------------------
+# ---- the data set cards --------------------------------------------------------------------------
 KIND_TABS = {"image": "Images", "tabular": "Tables", "points2d": "2-D points", "sequence": "Text"}
 UPLOAD_TAB = "Upload my own"
 
@@ -151,7 +165,6 @@ UPLOAD_TAB = "Upload my own"
 @st.cache_data(show_spinner=False)
 def thumbnail(dataset_id: str) -> str | None:
     """A small SVG of a few samples (None for sets that need a download, or fail to load)."""
-    from designer import drawing
     from designer.data import is_available, load_dataset
 
     if not is_available(dataset_id):
@@ -183,8 +196,11 @@ def dataset_cards(infos: list, current: str | None, choose, upload_tab) -> None:
         groups.setdefault(KIND_TABS.get(info.kind, "Other"), []).append(info)
     labels = [*groups, UPLOAD_TAB]
     by_id = {i.id: i for i in infos}
-    default = UPLOAD_TAB if current == "upload" else (
-        KIND_TABS.get(by_id[current].kind) if current in by_id else labels[0])  # fmt: skip
+    default = (
+        UPLOAD_TAB
+        if current == "upload"
+        else (KIND_TABS.get(by_id[current].kind) if current in by_id else labels[0])
+    )
     tabs = st.tabs(labels, default=default)
     columns = 4
     for tab, label in zip(tabs, labels):
@@ -199,17 +215,24 @@ def dataset_cards(infos: list, current: str | None, choose, upload_tab) -> None:
                     with col.container(border=True):
                         st.markdown(
                             f"<div style='min-height:3.2em'><b>{info.name}</b><br>"
-                            f"<span style='font-size:0.8rem;opacity:0.7'>{card_facts(info)}</span></div>",
+                            "<span style='font-size:0.8rem;opacity:0.7'>"
+                            f"{card_facts(info)}</span></div>",
                             unsafe_allow_html=True,
                         )
                         picture = thumbnail(info.id)
                         st.markdown(
-                            f"<div style='height:64px;display:flex;align-items:center;justify-content:center;"
-                            f"font-size:0.8rem;opacity:0.7'>{picture or 'downloads once from the internet'}</div>",
+                            "<div style='height:64px;display:flex;align-items:center;"
+                            "justify-content:center;font-size:0.8rem;opacity:0.7'>"
+                            f"{picture or 'downloads once from the internet'}</div>",
                             unsafe_allow_html=True,
                         )
                         in_use = info.id == current
-                        st.button("✓ In use" if in_use else "Use", key=f"ds_{info.id}", width="stretch",
-                                  type="primary" if in_use else "secondary",
-                                  on_click=None if in_use else choose, args=(info.id,),
-                                  help=None if is_available(info.id) else "Needs the internet once")  # fmt: skip
+                        st.button(
+                            "✓ In use" if in_use else "Use",
+                            key=f"ds_{info.id}",
+                            width="stretch",
+                            type="primary" if in_use else "secondary",
+                            on_click=None if in_use else choose,
+                            args=(info.id,),
+                            help=None if is_available(info.id) else "Needs the internet once",
+                        )

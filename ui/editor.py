@@ -1,7 +1,9 @@
-"""Widget callbacks that apply :mod:`designer.editing` operations to the session's design.
+"""Widget callbacks that apply :mod:`designer.design.editing` operations to the session's design.
 
-Each callback runs before the page is drawn; a refused edit becomes a message at the top of
-the page (or under the field that caused it), never a traceback.
+Each callback runs before the page is drawn and goes through :func:`ui.state.write`; a refused
+edit becomes a message at the top of the page (or under the field that caused it), never a
+traceback. Callbacks that act on a node get its id from the button that was drawn for it (the
+key holds the id too), never from "whatever is selected now".
 """
 
 from __future__ import annotations
@@ -11,39 +13,46 @@ from typing import Any
 
 import streamlit as st
 
-from designer import catalog, editing, sections
-from designer.editing import EditError
-from designer.spec import Design
-from ui import state
+from designer.design import catalog, editing
+from designer.design.editing import EditError
+from designer.design.spec import Design
+from designer.errors import DesignerError
+from designer.model.build import analyze as _analyze
+from ui import canvas, state
 
 
-def apply(op: Callable[..., Any], *args: Any, select: str | None = None) -> bool:
-    """Run ``op(design, *args)``; commit its result and select the new node it returns."""
+def apply(
+    op: Callable[..., Any],
+    *args: Any,
+    select: str | None = None,
+    expect: Callable[[Design], bool] | None = None,
+) -> bool:
+    """Run ``op(design, *args)`` through the one write path; select the node it returns.
+    ``expect``: the compare-and-set check of :func:`ui.state.write`."""
     try:
-        result = op(state.design(), *args)
+        return state.write(lambda d: op(d, *args), select=select, expect=expect)
     except (EditError, KeyError) as exc:
         state.flash("error", str(exc).strip("'\""))
         return False
-    if isinstance(result, tuple):
-        new, new_id = result
-        state.commit(new, select=new_id)
-    else:
-        state.commit(result, select=select)
-    return True
 
 
 # ---- palette and inspector buttons -------------------------------------------------------------
-def add_layer(layer_type: str) -> None:
-    d = state.design()
+def add_layer(
+    layer_type: str, after: str | None, expect: Callable[[Design], bool] | None = None
+) -> bool:
+    """Add ``layer_type`` after the node ``after`` (the selection the palette was drawn for);
+    True when it was added."""
     spec = catalog.LAYERS[layer_type]
     if spec.max_inputs == 0:  # an Input starts a branch, shaped like the data when known
         params = editing.default_params(layer_type)
-        shape = _dataset_shape(d)
+        shape = _dataset_shape(state.design())
         if shape and layer_type == "Input":
             params["shape"] = shape
-        apply(editing.insert_after, None, layer_type, params)
-        return
-    apply(editing.insert_after, state.selected() or editing.tail(d), layer_type)
+        return apply(editing.insert_after, None, layer_type, params, expect=expect)
+    if after is not None and after not in state.design().node_ids():
+        return False  # drawn for a node that is gone: a stale click
+    tail = after or editing.tail(state.design())
+    return apply(editing.insert_after, tail, layer_type, expect=expect)
 
 
 def _dataset_shape(design: Design) -> list | None:
@@ -51,54 +60,72 @@ def _dataset_shape(design: Design) -> list | None:
         from designer.data import get_info
 
         return list(get_info(design.data.dataset).input_shape) if design.data.dataset else None
-    except (ImportError, ValueError):
+    except DesignerError:
         return None
 
 
-def add_from_palette(key: str) -> None:
-    """A palette chip was clicked: add that layer, and un-highlight the chip."""
+def add_from_palette(key: str, after: str | None, branch: bool, drawn_at: int) -> None:
+    """A palette chip was clicked: add that layer after ``after`` (or, when the palette was
+    drawn for the canvas's Branch, as a new branch from ``after``), un-highlight the chip.
+
+    The chips edit the design by value, so their key carries the revision they were drawn at
+    (``pal_core:dense:r7``) and the add applies only at that revision: a stale browser that
+    sends a picked chip again (or a second tab's) cannot repeat the add."""
     layer_type = st.session_state.get(key)
     st.session_state[key] = None
-    if layer_type:
-        add_layer(layer_type)
+    if not layer_type:
+        return
+
+    def unchanged(_design: Design) -> bool:
+        return state.revision() == drawn_at
+
+    if branch and after is not None and catalog.LAYERS[layer_type].max_inputs != 0:
+        added = after in state.design().node_ids() and apply(
+            editing.add_branch, after, layer_type, expect=unchanged
+        )
+    else:
+        added = add_layer(layer_type, after, expect=unchanged)
+    if branch and added:
+        canvas.set_mode(canvas.SELECT)  # one branch per Branch press
 
 
-def delete_selected() -> None:
-    node_id = state.selected()
-    if node_id:
-        apply(editing.delete_node, node_id)
+def delete(node_id: str) -> None:
+    apply(editing.delete_node, node_id)
 
 
-def duplicate_selected() -> None:
-    if state.selected():
-        apply(editing.duplicate_node, state.selected())
+def duplicate(node_id: str) -> None:
+    apply(editing.duplicate_node, node_id)
 
 
-def move_selected(direction: str) -> None:
-    node_id = state.selected()
-    if node_id:
-        apply(editing.move_up if direction == "up" else editing.move_down, node_id, select=node_id)
+def move(node_id: str, direction: str) -> None:
+    apply(editing.move_up if direction == "up" else editing.move_down, node_id, select=node_id)
+
+
+def drop_kept(node_id: str) -> None:
+    apply(editing.drop_kept, node_id, select=node_id)
 
 
 def apply_fix(fix: dict[str, str]) -> None:
     apply(editing.apply_fix, fix)
 
 
-def connect_from_selected() -> None:
-    target = st.session_state.get("connect_target")
-    if state.selected() and target:
-        apply(editing.connect, state.selected(), target, select=state.selected())
+def connect(source: str, key: str) -> None:
+    target = st.session_state.get(key)
+    if target:
+        apply(editing.connect, source, target, select=source)
 
 
-def disconnect_selected() -> None:
-    pair = st.session_state.get("disconnect_edge")
+def disconnect(node_id: str, key: str) -> None:
+    pair = st.session_state.get(key)
     if pair:
         source, target = pair
-        apply(editing.disconnect, source, target, select=state.selected())
+        apply(editing.disconnect, source, target, select=node_id)
 
 
-def on_select_widget() -> None:
-    state.select(st.session_state.get("selected_layer"))
+def on_select_widget(key: str, drawn: str | None) -> None:
+    """The "Selected layer" box changed: select that layer (never an edit of the design)."""
+    if state.selected() == drawn:  # compare-and-set, as for fields: a stale box does nothing
+        state.select(st.session_state.get(key))
 
 
 def undo() -> None:
@@ -109,59 +136,8 @@ def redo() -> None:
     state.redo()
 
 
-# ---- field commits (errors go under the field: they raise EditError) ---------------------------
-def _commit(new: Design, select: str | None = None) -> None:
-    state.commit(new, select=select)
-
-
-def set_param(node_id: str, name: str, value: Any) -> None:
-    _commit(editing.set_param(state.design(), node_id, name, value), select=node_id)
-
-
-def rename(node_id: str, key: str) -> None:
-    new_id = str(st.session_state.get(key, "")).strip()
-    if new_id == node_id:
-        return
-    try:
-        new = editing.rename_node(state.design(), node_id, new_id)
-    except EditError as exc:
-        state.set_field_error(key, str(exc))
-        return
-    _commit(new, select=new_id)
-
-
-def set_compile(name: str, value: Any) -> None:
-    _commit(sections.set_compile(state.design(), name, value))
-
-
-def set_loss(key: str) -> None:
-    value = st.session_state.get(key)
-    forms_value = None if value in (None, "auto") else value
-    try:
-        _commit(sections.set_compile(state.design(), "loss", forms_value))
-    except EditError as exc:
-        state.set_field_error(key, str(exc))
-
-
-def set_optimizer_param(name: str, value: Any) -> None:
-    _commit(sections.set_optimizer_param(state.design(), name, value))
-
-
-def set_section(section: str, name: str, value: Any) -> None:
-    _commit(sections.set_section(state.design(), section, name, value))
-
-
-def set_name(key: str) -> None:
-    try:
-        _commit(sections.set_name(state.design(), str(st.session_state.get(key, ""))))
-    except EditError as exc:
-        state.set_field_error(key, str(exc))
-
-
 # ---- analysis (imports Keras: only the pages that show shapes call this) -----------------------
 def analyze(design: Design) -> Any:
-    from designer.build import analyze as _analyze
-
     return _analyze(design)
 
 
@@ -174,13 +150,19 @@ def data_problems(design: Design, analysis: Any) -> list[tuple[str, str]]:
         from designer.data import DataError, check_fit, get_info
 
         info = get_info(dataset)
-    except (ImportError, ValueError):
+    except DesignerError:
         return []
     reports = analysis.nodes
-    ins = {i: tuple(reports[i].output_shape[1:]) for i in design.input_ids()
-           if i in reports and reports[i].output_shape}  # fmt: skip
-    outs = {o: tuple(reports[o].output_shape[1:]) for o in design.output_ids()
-            if o in reports and reports[o].output_shape}  # fmt: skip
+    ins = {
+        i: tuple(reports[i].output_shape[1:])
+        for i in design.input_ids()
+        if i in reports and reports[i].output_shape
+    }
+    outs = {
+        o: tuple(reports[o].output_shape[1:])
+        for o in design.output_ids()
+        if o in reports and reports[o].output_shape
+    }
     try:
         return check_fit(info, ins, outs)
     except DataError:

@@ -13,13 +13,19 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from designer.text import one_line
+from designer.training import rundir
 from ui import runs
 
 
 def evaluated_runs() -> list[str]:
     """Runs with a saved model and test metrics, newest first."""
-    return [r.id for r in runs.all_runs() if (runs.run_path(r.id) / "metrics.json").is_file()
-            and (runs.run_path(r.id) / "model.keras").is_file()]  # fmt: skip
+    return [
+        r.id
+        for r in runs.all_runs()
+        if (runs.run_path(r.id) / "metrics.json").is_file()
+        and (runs.run_path(r.id) / "model.keras").is_file()
+    ]
 
 
 def _mtime(run_id: str, name: str = "model.keras") -> float:
@@ -31,7 +37,7 @@ def _mtime(run_id: str, name: str = "model.keras") -> float:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _model(run_dir: str, mtime: float) -> Any:
-    from designer.evaluate import load_run_model
+    from designer.report.evaluate import load_run_model
 
     return load_run_model(run_dir)
 
@@ -42,7 +48,7 @@ def model(run_id: str) -> Any:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _evaluation(run_dir: str, mtime: float) -> Any:
-    from designer.evaluate import evaluate_run
+    from designer.report.evaluate import evaluate_run
 
     return evaluate_run(run_dir, model=_model(run_dir, mtime))
 
@@ -52,12 +58,10 @@ def evaluation(run_id: str) -> tuple[Any | None, str | None]:
     try:
         return _evaluation(str(runs.run_path(run_id)), _mtime(run_id)), None
     except Exception as exc:  # noqa: BLE001 - a missing file or data set is a message
-        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}"
+        return None, f"{type(exc).__name__}: {one_line(exc, 300)}"
 
 
 def metrics(run_id: str) -> dict[str, Any]:
-    from designer.training import rundir
-
     data = rundir.read_json(runs.run_path(run_id) / rundir.METRICS_FILE)
     return data if isinstance(data, dict) else {}
 
@@ -67,16 +71,32 @@ def per_class_table(rows: list[dict[str, Any]], key: str) -> None:
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    score = {k: st.column_config.ProgressColumn(k.capitalize() if k != "f1" else "F1", min_value=0.0, max_value=1.0,
-                                                format="%.2f", width="small") for k in ("precision", "recall", "f1")}  # fmt: skip
-    st.dataframe(df, hide_index=True, key=key, width="stretch",
-                 column_config=score | {"class": st.column_config.TextColumn("Class", width="small"),
-                                        "support": st.column_config.NumberColumn("Samples", width="small")})  # fmt: skip
+    score = {
+        k: st.column_config.ProgressColumn(
+            k.capitalize() if k != "f1" else "F1",
+            min_value=0.0,
+            max_value=1.0,
+            format="%.2f",
+            width="small",
+        )
+        for k in ("precision", "recall", "f1")
+    }
+    st.dataframe(
+        df,
+        hide_index=True,
+        key=key,
+        width="stretch",
+        column_config=score
+        | {
+            "class": st.column_config.TextColumn("Class", width="small"),
+            "support": st.column_config.NumberColumn("Samples", width="small"),
+        },
+    )
 
 
 def boundary(model_: Any, x: np.ndarray, size: int = 80) -> tuple[list, list, np.ndarray]:
     """The model's prediction over a grid covering 2-D points: (xs, ys, z)."""
-    from designer.evaluate import as_probabilities
+    from designer.report.evaluate import as_probabilities
 
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = (hi - lo) * 0.1 + 1e-6
@@ -138,7 +158,9 @@ def image_from_upload(data: bytes, ds: Any, invert: str = "auto") -> np.ndarray:
     shape = tuple(ds.info.input_shape)
     h, w, c = shape if len(shape) == 3 else (*shape, 1)
     img = Image.open(io.BytesIO(data))
-    img = ImageOps.exif_transpose(img).convert("L" if c == 1 else "RGB").resize((w, h), Image.LANCZOS)  # fmt: skip
+    img = (
+        ImageOps.exif_transpose(img).convert("L" if c == 1 else "RGB").resize((w, h), Image.LANCZOS)
+    )
     a = np.asarray(img, dtype=np.float64) / 255.0
     if c == 1:
         a = a[..., None]

@@ -1,9 +1,10 @@
 """Catalog parameters as widgets: one function turns a ParamSpec into the right input.
 
 Numbers become number inputs with the catalog's range, choices become selects, booleans
-checkboxes, shapes and tuples a text field ("28, 28, 1"). A value is handed to ``commit`` only
-once it parses and passes the catalog's check; otherwise the reason is shown under the field
-and the design keeps its last good value. Nothing here raises into the page.
+checkboxes, shapes and tuples a text field ("28, 28, 1"). A value reaches the design (through
+:mod:`ui.fields`, so through :func:`ui.state.write`) only once it parses and passes the
+catalog's check; otherwise the reason is shown under the field and the design keeps its last
+good value. Nothing here raises into the page.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ from typing import Any
 
 import streamlit as st
 
-from designer.editing import EditError
-from designer.params import ParamSpec
-from ui import state
+from designer.design.params import ParamSpec, kept, kept_source
+from ui import editor, fields, state
 
-Commit = Callable[[Any], None]
 NONE = "(none)"  # how a choice of None is shown
 
 
@@ -64,7 +63,9 @@ def parse(p: ParamSpec, text: str) -> Any:
             values.append(int(item))
         except ValueError:
             example = "28, 28, 1" if p.kind == "shape" else "3 or 3, 3"
-            raise ValueError(f"{p.name}: whole numbers separated by commas, e.g. {example}") from None  # fmt: skip
+            raise ValueError(
+                f"{p.name}: whole numbers separated by commas, e.g. {example}"
+            ) from None
     if p.kind == "ints" and len(values) == 1:
         return values[0]
     return values
@@ -99,110 +100,92 @@ def label_of(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
-# ---- the widget -------------------------------------------------------------------------------------
+# ---- the widget ----------------------------------------------------------------------------------
 def param_input(
-    p: ParamSpec,
-    value: Any,
-    key: str,
-    commit: Commit,
-    *,
-    label: str | None = None,
-    disabled: bool = False,  # fmt: skip
+    p: ParamSpec, field: fields.Field, *, label: str | None = None, disabled: bool = False
 ) -> None:
-    """One widget for ``p`` showing ``value``; ``commit(new_value)`` runs in its callback."""
+    """One widget for the catalog parameter ``p``, editing ``field`` (see :mod:`ui.fields`)."""
     label = label or label_of(p.name)
-    common = {"key": key, "help": p.help, "disabled": disabled, "on_change": _on_change,
-              "args": (p, key, commit)}  # fmt: skip
-    ss = st.session_state
+    common = {"help": p.help, "disabled": disabled}
+    value = field.read(state.design())
     if p.kind == "bool":
-        ss.setdefault(key, bool(value))
-        st.checkbox(label, **common)
+        fields.draw(st.checkbox, label, field, shown=bool, **common)
     elif p.kind == "choice":
         # A selectbox shows None as "nothing chosen": None gets a visible name instead.
         options = [NONE if c is None else c for c in p.choices]
-        if key not in ss:
-            shown = NONE if value is None else value
-            ss[key] = shown if shown in options else options[0]
-        st.selectbox(label, options, **common)
-    elif _uses_number_input(p, value):
-        integer = p.kind == "int"
-        cast = int if integer else float
-        ss.setdefault(key, cast(value))
-        st.number_input(
+        fields.draw(
+            st.selectbox,
             label,
+            field,
+            choices=options,
+            shown=lambda v: NONE if v is None else v,
+            convert=lambda raw: checked(p, None if raw == NONE else raw),
+            **common,
+        )
+    elif _uses_number_input(p, value):
+        cast = int if p.kind == "int" else float
+        fields.draw(
+            st.number_input,
+            label,
+            field,
+            shown=cast,
+            convert=lambda raw: checked(p, None if raw is None else cast(raw)),
             min_value=cast(p.min) if p.min is not None else None,
             max_value=cast(p.max) if p.max is not None else None,
-            step=1 if integer else _step(p),
-            format="%d" if integer else "%g",
+            step=1 if p.kind == "int" else _step(p),
+            format="%d" if p.kind == "int" else "%g",
             **common,
         )
     else:
-        ss.setdefault(key, to_text(p, value))
         hint = {"shape": "e.g. 28, 28, 1", "ints": "e.g. 3 or 3, 3"}.get(p.kind, "")
         if p.optional:
             hint = (hint + " · " if hint else "") + "empty = none"
-        st.text_input(label, placeholder=hint, **common)
-    message = state.field_error(key)
-    if message:
-        st.error(message, icon="⚠️")
+        fields.draw(
+            st.text_input,
+            label,
+            field,
+            shown=lambda v: to_text(p, v),
+            convert=lambda raw: checked(p, parse(p, raw)),
+            placeholder=hint,
+            **common,
+        )
 
 
-def _on_change(p: ParamSpec, key: str, commit: Commit) -> None:
-    if key not in st.session_state:  # the widget's value is gone: there is nothing to apply
-        return
-    raw = st.session_state[key]
-    try:
-        if p.kind == "bool":
-            value = raw
-        elif p.kind == "choice":
-            value = None if raw == NONE else raw
-        elif isinstance(raw, str):
-            value = parse(p, raw)
-        elif p.kind == "int":
-            value = int(raw) if raw is not None else None
-        else:
-            value = float(raw) if raw is not None else None
-        checked(p, value)
-    except ValueError as exc:
-        state.set_field_error(key, str(exc))
-        return
-    try:
-        commit(value)
-    except EditError as exc:
-        state.set_field_error(key, str(exc))
-        return
-    state.set_field_error(key, None)
-
-
-def params_form(specs: tuple[ParamSpec, ...], values: dict[str, Any], key_prefix: str,
-                commit: Callable[[str, Any], None], *, columns: int = 1) -> None:  # fmt: skip
-    """Every parameter of ``specs``; ``commit(name, value)`` for each accepted change."""
+def params_form(
+    specs: tuple[ParamSpec, ...],
+    field_of: Callable[[ParamSpec], fields.Field],
+    *,
+    columns: int = 1,
+    disabled: bool = False,
+) -> None:
+    """Every parameter of ``specs``, each editing the field ``field_of(spec)``."""
     if not specs:
         st.caption("No settings.")
         return
     cols = st.columns(columns) if columns > 1 else [st.container()]
     for i, p in enumerate(specs):
         with cols[i % len(cols)]:
-            param_input(p, values.get(p.name, p.default), f"{key_prefix}{p.name}",
-                        lambda v, name=p.name: commit(name, v))  # fmt: skip
+            param_input(p, field_of(p), disabled=disabled)
 
 
-def guarded(key: str, commit: Callable[..., None], *args: Any) -> None:
-    """A callback for a plain widget: ``commit(*args, value)``, errors shown under ``key``."""
-    if key not in st.session_state:
+def kept_args(node_id: str, params: dict[str, Any]) -> None:
+    """The arguments a node kept from an imported model, read-only and written as the code
+    writes them; one button hands the layer back to the form's values."""
+    extra = kept(params)
+    if not extra:
         return
-    try:
-        commit(*args, st.session_state.get(key))
-    except EditError as exc:
-        state.set_field_error(key, str(exc))
-        return
-    state.set_field_error(key, None)
-
-
-def show_error(key: str) -> None:
-    message = state.field_error(key)
-    if message:
-        st.error(message, icon="⚠️")
+    st.caption(
+        "From the imported model — read-only, built and exported as they came "
+        "(they win over a form field of the same name until that field is edited)"
+    )
+    st.code("\n".join(f"{k}={kept_source(v)}" for k, v in extra.items()), language="python")
+    st.button(
+        "Use the form's values instead",
+        key=f"drop_kept:{node_id}",
+        on_click=editor.drop_kept,
+        args=(node_id,),
+        width="stretch",
+    )
 
 
 def follow(key: str, options: list, wanted: Any) -> None:

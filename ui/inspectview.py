@@ -50,7 +50,12 @@ def unit_images(model: Any, layer: Any, limit: int = 32) -> np.ndarray | None:
 
 def conv_filters(layer: Any, limit: int = 32) -> np.ndarray | None:
     """Conv2D kernels as images (filters, kh, kw[, 3]): RGB when the input has 3 channels."""
-    if type(layer).__name__ not in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "Conv2DTranspose"):  # fmt: skip
+    if type(layer).__name__ not in (
+        "Conv2D",
+        "SeparableConv2D",
+        "DepthwiseConv2D",
+        "Conv2DTranspose",
+    ):
         return None
     k = dict(weights_of(layer)).get("kernel")
     if k is None or k.ndim != 4:
@@ -64,10 +69,17 @@ def conv_filters(layer: Any, limit: int = 32) -> np.ndarray | None:
 
 
 def conv_layers(model: Any) -> list[Any]:
-    return [layer for layer in model.layers if type(layer).__name__ in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D")]  # fmt: skip
+    return [
+        layer
+        for layer in model.layers
+        if type(layer).__name__
+        in ("Conv2D", "SeparableConv2D", "DepthwiseConv2D", "MaxPooling2D", "AveragePooling2D")
+    ]
 
 
-def feature_maps(model: Any, sample: np.ndarray, layers: list[Any], channels: int = 16) -> list[tuple[str, np.ndarray]]:  # fmt: skip
+def feature_maps(
+    model: Any, sample: np.ndarray, layers: list[Any], channels: int = 16
+) -> list[tuple[str, np.ndarray]]:
     """Each layer's output for one sample: (layer name, (channels, h, w))."""
     import keras
 

@@ -7,17 +7,25 @@ here imports TensorFlow: the training itself happens in a child process.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
+from designer import settings
+from designer.training import (
+    default_registry,
+    list_runs,
+    request_stop,
+    resume_training,
+    rundir,
+    start_training,
+)
+from designer.training.snapshot import RunSnapshot
 from ui import state
 
 
 def root() -> Path:
-    """Where the app's runs live: $KERAS_DESIGNER_RUNS, else <workspace>/runs."""
-    env = os.environ.get("KERAS_DESIGNER_RUNS")
-    return Path(env) if env else state.workspace() / "runs"
+    """Where the app's runs live: the runs folder the command line uses too."""
+    return settings.runs_dir()
 
 
 def run_path(run_id: str) -> Path:
@@ -29,46 +37,28 @@ def exists(run_id: str | None) -> bool:
 
 
 def job(run_id: str | None):
+    """The live job of a run; ``run_id`` may name a run inside a search (``search/trials/r``),
+    which the registry knows by its directory's name."""
     if not run_id:
         return None
-    from designer.training import default_registry
-
-    return default_registry().get(run_id)
-
-
-def is_active(snap: dict[str, Any] | None) -> bool:
-    from designer.training import ACTIVE
-
-    return bool(snap) and snap.get("status") in ACTIVE and not snap.get("done")
+    live = default_registry().get(Path(run_id).name)
+    if live is None or (
+        run_id != live.run_id and live.run_dir.resolve() != run_path(run_id).resolve()
+    ):
+        return None
+    return live
 
 
-def snapshot(run_id: str | None) -> dict[str, Any] | None:
-    """The job's live snapshot, or the same picture rebuilt from the run directory."""
+def is_active(snap: RunSnapshot | None) -> bool:
+    return snap is not None and snap.active
+
+
+def snapshot(run_id: str | None) -> RunSnapshot | None:
+    """The job's live snapshot, or the same picture from the run directory."""
     if not run_id:
         return None
     live = job(run_id)
-    if live is not None:
-        return live.snapshot()
-    path = run_path(run_id)
-    if not path.is_dir():
-        return None
-    from designer.training import rundir
-
-    status = rundir.read_status(path)
-    history = rundir.read_history(path)
-    metrics = rundir.read_json(path / rundir.METRICS_FILE)
-    design = rundir.read_json(path / rundir.DESIGN_FILE) or {}
-    return {
-        "run_id": run_id, "run_dir": str(path), "status": status.get("status"),
-        "phase": "done", "done": status.get("status") not in rundir.ACTIVE,
-        "epoch": len(history), "epochs": status.get("epochs") or len(history),
-        "batch": 0, "batches": None, "eta_s": None, "elapsed": None,
-        "history": history, "last_error": status.get("error"), "error_kind": None,
-        "problems": [], "warnings": [], "metrics": metrics if isinstance(metrics, dict) else None,
-        "grid": None, "queue_position": None, "task": (metrics or {}).get("task") if isinstance(metrics, dict) else None,
-        "class_names": (metrics or {}).get("class_names", []) if isinstance(metrics, dict) else [],
-        "dataset": (design.get("data") or {}).get("dataset"), "where": rundir.status_where(status),
-    }  # fmt: skip
+    return live.snapshot() if live is not None else RunSnapshot.of_run_dir(run_path(run_id))
 
 
 def brief(run_id: str) -> dict[str, Any] | None:
@@ -79,9 +69,9 @@ def brief(run_id: str) -> dict[str, Any] | None:
         return None
     if snap is None:
         return None
-    done, total = snap.get("epoch"), snap.get("epochs")
+    done, total = snap.epoch, snap.epochs
     progress = f"epoch {done}/{total}" if isinstance(done, int) and total else ""
-    return {"status": snap.get("status"), "progress": progress}
+    return {"status": snap.status, "progress": progress}
 
 
 def mine(path: Path) -> bool:
@@ -90,7 +80,6 @@ def mine(path: Path) -> bool:
     Sessions don't see each other's runs; runs without an owner (started with the command
     line, or by an older version) are everyone's.
     """
-    from designer.training import rundir
 
     owner = rundir.read_owner(path)
     return owner is None or owner == state.session_id()
@@ -98,7 +87,6 @@ def mine(path: Path) -> bool:
 
 def claim(path: Path) -> None:
     """Make a folder this session creates (a sweep, a bag) its own."""
-    from designer.training import rundir
 
     rundir.write_owner(path, state.session_id())
 
@@ -107,8 +95,6 @@ def all_runs() -> list[Any]:
     """This session's runs (``RunInfo``), newest first; live jobs as the registry sees them now
     (their status file is only rewritten once per epoch)."""
     try:
-        from designer.training import list_runs
-
         return [_live(r) for r in reversed(list_runs(root())) if mine(r.path)]
     except Exception:  # noqa: BLE001
         return []
@@ -120,12 +106,15 @@ def _live(info: Any) -> Any:
         return info
     import dataclasses
 
-    from designer.training import rundir
-
     snap = live.snapshot()
-    history = snap.get("history") or []
-    return dataclasses.replace(info, status=snap.get("status") or info.status, epochs=len(history),
-                               best=rundir.best_metric(history) or info.best, where=snap["where"])  # fmt: skip
+    history = snap.history or []
+    return dataclasses.replace(
+        info,
+        status=snap.status or info.status,
+        epochs=len(history),
+        best=rundir.best_metric(history) or info.best,
+        where=snap.where,
+    )
 
 
 def recent(limit: int = 8) -> list[Any]:
@@ -134,13 +123,12 @@ def recent(limit: int = 8) -> list[Any]:
 
 def history(run_id: str) -> list[dict[str, Any]]:
     snap = snapshot(run_id)
-    return list(snap.get("history") or []) if snap else []
+    return list(snap.history or []) if snap else []
 
 
 # ---- actions -------------------------------------------------------------------------------------
 def start(design, epochs: int) -> str:
     """Start training ``design``; returns the new run id (TrainingError with a reason)."""
-    from designer.training import start_training
 
     return start_training(design, root=root(), epochs=int(epochs), owner=state.session_id()).run_id
 
@@ -150,14 +138,10 @@ def stop(run_id: str) -> None:
     if live is not None:
         live.stop()
     else:
-        from designer.training import request_stop
-
         request_stop(run_path(run_id))
 
 
 def resume(run_id: str, epochs: int) -> str:
-    from designer.training import resume_training
-
     return resume_training(run_path(run_id), epochs=int(epochs)).run_id
 
 
@@ -167,18 +151,15 @@ def can_resume(run_id: str) -> bool:
 
 def executor_text() -> str:
     """Where new runs train, for captions: "this machine", "a local Ray instance"..."""
-    from designer.training import default_registry
 
     return default_registry().executor.describe()
 
 
 def prewarm() -> None:
     """Start a spare training process, so the first Start trains at once."""
-    if os.environ.get("KERAS_DESIGNER_PREWARM", "1") == "0":
+    if not settings.flag(settings.PREWARM):
         return
     try:
-        from designer.training import default_registry
-
         registry = default_registry()
         if not registry.active():
             registry.prewarm()

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import html
+import sys
 
 import streamlit as st
 
+from designer.model import build
 from ui import runs, state
 
 STATUS_ICONS = {
-    "queued": "…", "running": "▶", "paused": "‖", "finished": "✔", "stopped": "■",
-    "failed": "✖", "nan": "✖", "interrupted": "⚠",
-}  # fmt: skip
+    "queued": "…",
+    "running": "▶",
+    "paused": "‖",
+    "finished": "✔",
+    "stopped": "■",
+    "failed": "✖",
+    "nan": "✖",
+    "interrupted": "⚠",
+}
 
 
 def status_badge(status: str | None) -> str:
@@ -30,13 +38,11 @@ def dataset_label(dataset: str | None) -> str:
 def _count_if_keras_is_loaded() -> None:
     """Count the parameters for the status line when Keras is already imported (by the
     background warm-up or an earlier page); never import it here: Home must paint at once."""
-    import sys
-
-    module = sys.modules.get("designer.build")
-    if module is None or getattr(getattr(module, "__spec__", None), "_initializing", False):
+    keras = sys.modules.get("keras")
+    if keras is None or getattr(getattr(keras, "__spec__", None), "_initializing", False):
         return
     try:
-        analysis = module.analyze(state.design())
+        analysis = build.analyze(state.design())
     except Exception:  # noqa: BLE001 - the Design page shows what is wrong
         return
     state.set_summary(analysis.total_params, analysis.ok)
@@ -72,7 +78,8 @@ def status_line() -> None:
         for k, v in parts
     )
     st.markdown(
-        "<div class='kd-status' style='font-size:0.9rem;padding:0.35rem 0.8rem;border-radius:0.5rem;"
+        "<div class='kd-status' style='font-size:0.9rem;padding:0.35rem 0.8rem;"
+        "border-radius:0.5rem;"
         f"background:#F3F5F8;border-left:4px solid #E4572E;margin-bottom:0.2rem'>{cells}</div>",
         unsafe_allow_html=True,
     )
@@ -101,11 +108,30 @@ def when_text(iso: str | None) -> str:
 def runs_table(infos: list, key: str) -> None:
     """The list of runs (Train, Home): one look, one set of columns."""
     st.dataframe(
-        [{"run": r.id, "design": r.name, "status": status_badge(r.status), "epochs": r.epochs,
-          "best": best_text(r.best), "started": when_text(r.started), "where": r.where} for r in infos],  # fmt: skip
-        hide_index=True, width="stretch", key=key,
-        column_config={"run": "Run", "design": "Design", "status": "Status",
-                       "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
-                       "best": "Best", "started": "Started",
-                       "where": st.column_config.TextColumn("Ran on", help="this machine (local) or a Ray node")},  # fmt: skip
-    )  # fmt: skip
+        [
+            {
+                "run": r.id,
+                "design": r.name,
+                "status": status_badge(r.status),
+                "epochs": r.epochs,
+                "best": best_text(r.best),
+                "started": when_text(r.started),
+                "where": r.where,
+            }
+            for r in infos
+        ],
+        hide_index=True,
+        width="stretch",
+        key=key,
+        column_config={
+            "run": "Run",
+            "design": "Design",
+            "status": "Status",
+            "epochs": st.column_config.NumberColumn("Epochs", format="%d"),
+            "best": "Best",
+            "started": "Started",
+            "where": st.column_config.TextColumn(
+                "Ran on", help="this machine (local) or a Ray node"
+            ),
+        },
+    )

@@ -7,7 +7,8 @@ from typing import Any
 
 import streamlit as st
 
-from designer import viz
+from designer.report import viz
+from designer.training.snapshot import RunSnapshot
 from ui.status import status_badge
 
 PHASES = {
@@ -21,26 +22,26 @@ PHASES = {
 }
 
 
-def progress_text(snap: dict[str, Any]) -> str:
+def progress_text(snap: RunSnapshot) -> str:
     """``epoch 3/20 · batch 41/57 · 12 s left`` (or what the job is doing before and after)."""
-    status, epochs = snap.get("status"), snap.get("epochs") or 0
-    done = snap.get("epoch") or 0
+    status, epochs = snap.status, snap.epochs or 0
+    done = snap.epoch or 0
     if status == "queued":
-        pos = snap.get("queue_position")
+        pos = snap.queue_position
         return "waiting for a free training slot" + (f" (number {pos} in the queue)" if pos else "")
-    if snap.get("done") or status not in ("running", "paused"):
-        elapsed = snap.get("elapsed")
+    if snap.done or status not in ("running", "paused"):
+        elapsed = snap.elapsed
         took = f" in {elapsed:.0f} s" if isinstance(elapsed, (int, float)) and elapsed else ""
         return f"{status} · {done}/{epochs} epochs{took}"
-    phase = snap.get("phase")
-    if phase in PHASES and phase != "training" and not snap.get("batch"):
+    phase = snap.phase
+    if phase in PHASES and phase != "training" and not snap.batch:
         return PHASES[phase] + "…"
-    batch, batches = snap.get("batch") or 0, snap.get("batches")
+    batch, batches = snap.batch or 0, snap.batches
     current = min(done + 1, epochs) or 1  # the epoch in progress
     parts = [f"epoch {current}/{epochs}"]
     if batches:
         parts.append(f"batch {batch}/{batches}")
-    eta = snap.get("eta_s")
+    eta = snap.eta_s
     if isinstance(eta, (int, float)):
         parts.append(f"{eta:.0f} s left")
     if status == "paused":
@@ -48,14 +49,14 @@ def progress_text(snap: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def progress_fraction(snap: dict[str, Any]) -> float:
-    epochs = snap.get("epochs") or 0
+def progress_fraction(snap: RunSnapshot) -> float:
+    epochs = snap.epochs or 0
     if not epochs:
         return 0.0
-    if snap.get("done") and snap.get("status") == "finished":
+    if snap.done and snap.status == "finished":
         return 1.0
-    done = snap.get("epoch") or 0
-    batch, batches = snap.get("batch") or 0, snap.get("batches") or 0
+    done = snap.epoch or 0
+    batch, batches = snap.batch or 0, snap.batches or 0
     part = batch / batches if batches and batch < batches else 0.0
     return max(0.0, min(1.0, (done + part) / epochs))
 
@@ -99,24 +100,27 @@ def compare(run_histories: list[tuple[str, list[dict[str, Any]]]]) -> None:
         c2.plotly_chart(viz.curves_figure(runs, metrics[0]), key="compare_metric")
 
 
-def problems(snap: dict[str, Any]) -> None:
-    status = snap.get("status")
-    error = snap.get("last_error")
+def problems(snap: RunSnapshot) -> None:
+    status = snap.status
+    error = snap.last_error
     if status in ("failed", "nan", "interrupted") and error:
-        kind = snap.get("error_kind")
-        where = {"design": "The design does not fit:", "data": "The data could not be used:",
-                 "nan": "Training diverged:"}.get(kind or "", "Training stopped:")  # fmt: skip
-        lines = [f"- **{n}**: {m}" for n, m in snap.get("problems") or []]
+        kind = snap.error_kind
+        where = {
+            "design": "The design does not fit:",
+            "data": "The data could not be used:",
+            "nan": "Training diverged:",
+        }.get(kind or "", "Training stopped:")
+        lines = [f"- **{n}**: {m}" for n, m in snap.problems or []]
         st.error(f"**{where}** {error if not lines else ''}\n" + "\n".join(lines), icon="⚠️")
-    for w in snap.get("warnings") or []:
+    for w in snap.warnings or []:
         st.warning(w, icon="⚠️")
 
 
-def headline(snap: dict[str, Any]) -> None:
-    metrics = snap.get("metrics") or {}
-    place = {"local": "this machine"}.get(snap.get("where") or "", snap.get("where"))
+def headline(snap: RunSnapshot) -> None:
+    metrics = snap.metrics or {}
+    place = {"local": "this machine"}.get(snap.where or "", snap.where)
     where = f" · on {place}" if place else ""
-    st.markdown(f"**{snap.get('run_id')}** · {status_badge(snap.get('status'))}{where}")
+    st.markdown(f"**{snap.run_id}** · {status_badge(snap.status)}{where}")
     if not metrics or not metrics.get("n"):
         return
     split = metrics.get("split") or "test"

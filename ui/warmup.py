@@ -7,16 +7,18 @@ page imports do).
 
 from __future__ import annotations
 
-import os
 import threading
 import time
+
+import designer.model.build  # noqa: F401 - the import is the point
+from designer import settings
 
 _lock = threading.Lock()
 _started = False
 
 
 def enabled() -> bool:
-    return os.environ.get("KERAS_DESIGNER_PREWARM", "1") != "0"
+    return settings.flag(settings.PREWARM)
 
 
 def start(delay: float = 1.5) -> None:
@@ -34,6 +36,5 @@ def _warm(delay: float) -> None:
     try:
         import keras  # noqa: F401
 
-        import designer.build  # noqa: F401 - the import is the point
     except Exception:  # noqa: BLE001 - only an optimisation; the page imports it itself
         pass

@@ -1,11 +1,21 @@
-"""``bench``: the speed figures of BENCHMARKS.md (see designer/bench.py)."""
+"""``bench``: the speed figures of BENCHMARKS.md, measured by ``tools/bench.py``.
+
+The benchmark measures the app (``app.py`` and its pages), which is not part of the installed
+package: it lives in the checkout beside the app, and this command runs it from there (the
+current directory or ``--checkout DIR``).
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
+from pathlib import Path
+from types import ModuleType
 
-from designer.errors import EXIT_OK
+from designer.errors import EXIT_OK, CommandError
+
+TOOL = Path("tools") / "bench.py"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -13,12 +23,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
     p.add_argument("--pairs", type=int, default=3, help="runner/plain fit pairs (default 3)")
     p.add_argument("--epochs", type=int, default=2, help="epochs per fit (default 2)")
+    p.add_argument(
+        "--checkout",
+        default=".",
+        help="the keras-designer checkout holding tools/bench.py and app.py (default: here)",
+    )
     p.set_defaults(handler=cmd_bench)
 
 
-def cmd_bench(args) -> int:
-    from designer import bench
+def load_tool(checkout: str) -> ModuleType:
+    path = Path(checkout).expanduser().resolve() / TOOL
+    if not path.is_file():
+        raise CommandError(
+            f"no {TOOL} in {Path(checkout).resolve()}: the benchmark runs from a checkout of "
+            "keras-designer (cd into it or pass --checkout DIR)"
+        )
+    spec = importlib.util.spec_from_file_location("keras_designer_bench", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def cmd_bench(args) -> int:
+    bench = load_tool(args.checkout)
     results = bench.run(args.pairs, args.epochs, log=lambda m: print(m, file=sys.stderr))
     if args.json:
         print(bench.to_json({k: v for k, v in results.items() if k != "details"}))

@@ -1,4 +1,4 @@
-"""Core subcommands: templates, layers, new, validate, summary."""
+"""Core subcommands: templates, layers, new, link, validate, summary."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from designer import catalog, spec, templates
 from designer.cli import EXIT_OK, EXIT_PROBLEM, CommandError
+from designer.design import catalog, linking, spec, templates
+from designer.model.build import analyze, summary_rows
+from designer.model.validate import validate
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -17,10 +19,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("layers", help="list the supported layer types, one per line")
     p.set_defaults(handler=cmd_layers)
 
-    p = sub.add_parser("new", help="write a new design from a template")
-    p.add_argument("--template", default="digits-mlp", help="template id (see `templates`)")
+    p = sub.add_parser("new", help="write a new design from a template or a shared link")
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--template", help="template id (see `templates`; default digits-mlp)")
+    source.add_argument("--link", metavar="URL", help="a link made by `link` or Copy link")
     p.add_argument("-o", "--output", required=True, help="design file to write")
     p.set_defaults(handler=cmd_new)
+
+    p = sub.add_parser("link", help="print a link that opens the design in the app")
+    p.add_argument("design", help="design file (JSON)")
+    p.add_argument(
+        "--base",
+        default=linking.DEFAULT_BASE,
+        metavar="URL",
+        help=f"the app's address (default {linking.DEFAULT_BASE})",
+    )
+    p.set_defaults(handler=cmd_link)
 
     p = sub.add_parser("validate", help="check a design; one 'node: problem' line per problem")
     p.add_argument("design", help="design file (JSON)")
@@ -44,15 +58,31 @@ def cmd_layers(args) -> int:
 
 
 def cmd_new(args) -> int:
-    if args.template not in templates.TEMPLATES:
-        known = ", ".join(templates.TEMPLATES)
-        raise CommandError(f"unknown template {args.template!r} (known: {known})")
+    if args.link is not None:
+        try:
+            design = linking.read_link(args.link)
+        except linking.LinkError as exc:
+            raise CommandError(str(exc)) from None
+    else:
+        template = args.template or "digits-mlp"
+        if template not in templates.TEMPLATES:
+            known = ", ".join(templates.TEMPLATES)
+            raise CommandError(f"unknown template {template!r} (known: {known})")
+        design = templates.get(template)
     out = Path(args.output)
     try:
-        templates.get(args.template).save(out)
+        design.save(out)
     except OSError as exc:
         raise CommandError(f"cannot write {out}: {exc.strerror or exc}") from None
     print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_link(args) -> int:
+    try:
+        print(linking.make_link(load_design(args.design), args.base))
+    except linking.LinkError as exc:
+        raise CommandError(f"{args.design}: {exc}", EXIT_PROBLEM) from None
     return EXIT_OK
 
 
@@ -62,8 +92,6 @@ def load_design(path: str) -> spec.Design:
 
 
 def cmd_validate(args) -> int:
-    from designer.validate import validate
-
     analysis = validate(load_design(args.design))
     for line in analysis.lines():
         print(line)
@@ -77,8 +105,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from designer.build import analyze, summary_rows
-
     design = load_design(args.design)
     analysis = analyze(design)
     rows = summary_rows(design, analysis)
@@ -89,7 +115,11 @@ def cmd_summary(args) -> int:
     print(line)
     print("-" * len(line))
     for row in table:
-        print("  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))  # fmt: skip
+        print(
+            "  ".join(
+                c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))
+            )
+        )
     print("-" * len(line))
     for problem in analysis.lines():
         print(f"problem: {problem}", file=sys.stderr)

@@ -13,63 +13,97 @@ import sys
 import time
 from pathlib import Path
 
-from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
+from designer.commands.core import load_design
+from designer.commands.train import add_scaling_args, apply_devices, check_dataset, scaling
+from designer.design import paths
+from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError, DesignerError
+from designer.experiments import compare, sweep
+from designer.training import Registry, TrainingError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("ensemble", help="combine finished runs: average, vote or stack",
-                       description="Combine runs trained on the same data set and score them on its test split.")  # fmt: skip
+    p = sub.add_parser(
+        "ensemble",
+        help="combine finished runs: average, vote or stack",
+        description="Combine runs trained on the same data set and score them on its test split.",
+    )
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="two or more run directories")
     p.add_argument("--method", default="average", choices=("average", "vote", "stack"))
-    p.add_argument("--stacker", default="logistic", choices=("logistic", "dense"),
-                   help="stack: the meta-model fitted on validation predictions")  # fmt: skip
-    p.add_argument("--which", default="model", choices=("model", "best"),
-                   help="each run's last model (model.keras) or best.keras")  # fmt: skip
-    p.add_argument("--out", metavar="DIR", help="write ensemble.json, metrics.json, ensemble.keras")  # fmt: skip
+    p.add_argument(
+        "--stacker",
+        default="logistic",
+        choices=("logistic", "dense"),
+        help="stack: the meta-model fitted on validation predictions",
+    )
+    p.add_argument(
+        "--which",
+        default="model",
+        choices=("model", "best"),
+        help="each run's last model (model.keras) or best.keras",
+    )
+    p.add_argument("--out", metavar="DIR", help="write ensemble.json, metrics.json, ensemble.keras")
     p.set_defaults(handler=cmd_ensemble)
 
-    p = sub.add_parser("bag", help="train N copies of a design on bootstrap samples, then average")  # fmt: skip
+    p = sub.add_parser("bag", help="train N copies of a design on bootstrap samples, then average")
     _training_args(p)
-    p.add_argument("--members", type=int, default=3, metavar="N", help="how many copies (default 3)")  # fmt: skip
-    p.add_argument("--seed", type=int, metavar="S", help="first member's seed (default: the design's)")  # fmt: skip
+    p.add_argument(
+        "--members", type=int, default=3, metavar="N", help="how many copies (default 3)"
+    )
+    p.add_argument(
+        "--seed", type=int, metavar="S", help="first member's seed (default: the design's)"
+    )
     p.set_defaults(handler=cmd_bag)
 
     p = sub.add_parser("compare", help="metrics, settings and architecture diff of runs")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="two or more run directories")
     p.set_defaults(handler=cmd_compare)
 
-    p = sub.add_parser("sweep", help="train a grid of parameter values and rank the runs",
-                       description="PATH is NODE.PARAM (dense.units), compile.learning_rate, "
-                                   "compile.optimizer, training.batch_size...")  # fmt: skip
+    p = sub.add_parser(
+        "sweep",
+        help="train a grid of parameter values and rank the runs",
+        description="PATH is NODE.PARAM (dense.units), compile.learning_rate, "
+        "compile.optimizer, training.batch_size...",
+    )
     _training_args(p)
-    p.add_argument("--set", dest="settings", action="append", required=True, metavar="PATH=V1,V2",
-                   help="a parameter and its values; give --set once or twice")  # fmt: skip
+    p.add_argument(
+        "--set",
+        dest="settings",
+        action="append",
+        required=True,
+        metavar="PATH=V1,V2",
+        help="a parameter and its values; give --set once or twice",
+    )
     p.set_defaults(handler=cmd_sweep)
 
 
 def _training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("design", metavar="DESIGN.json", help="design file (JSON)")
     p.add_argument("--dataset", metavar="ID", help="data set id (default: the design's)")
-    p.add_argument("--epochs", type=int, metavar="E", help="epochs per run (default: the design's)")  # fmt: skip
+    p.add_argument("--epochs", type=int, metavar="E", help="epochs per run (default: the design's)")
     p.add_argument("--limit", type=int, metavar="N", help="use at most N samples per split")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the runs")
-    p.add_argument("--jobs", type=int, metavar="J", help="runs trained at once (default: 2 here; "
-                   "with --executor ray, as many as the cluster has CPUs)")  # fmt: skip
-    from designer.commands.train import add_scaling_args
+    p.add_argument(
+        "--jobs",
+        type=int,
+        metavar="J",
+        help="runs trained at once (default: 2 here; "
+        "with --executor ray, as many as the cluster has CPUs)",
+    )
 
     add_scaling_args(p)
 
 
 # ---- ensemble ----------------------------------------------------------------------------------
 def cmd_ensemble(args) -> int:
-    from designer import ensemble
+    from designer.experiments import ensemble
 
     for run in args.runs:
         if not Path(run, "design.json").is_file():
             raise CommandError(f"{run}: not a run directory (no design.json)", EXIT_UNREADABLE)
     try:
-        result = ensemble.run_ensemble(args.runs, args.method, out=args.out, which=args.which,
-                                       stacker=args.stacker)  # fmt: skip
+        result = ensemble.run_ensemble(
+            args.runs, args.method, out=args.out, which=args.which, stacker=args.stacker
+        )
     except ensemble.EnsembleError as exc:
         raise CommandError(str(exc), EXIT_PROBLEM) from None
     print("\n".join(result.lines()))
@@ -80,8 +114,6 @@ def cmd_ensemble(args) -> int:
 def _checked(args):
     """The design with --dataset checked and --devices applied; raises CommandError (exit 2)
     for bad input."""
-    from designer.commands.core import load_design
-    from designer.commands.train import apply_devices, check_dataset
 
     for flag in ("epochs", "limit", "jobs"):
         value = getattr(args, flag, None)
@@ -96,10 +128,8 @@ def _checked(args):
     return design
 
 
-def _registry(args):
-    from designer.commands.train import scaling
-    from designer.training import Registry, TrainingError
-
+def job_registry(args):
+    """The registry --executor, --address and --jobs ask for (bag, sweep, search)."""
     executor = scaling(args)
     jobs = args.jobs
     if jobs is None and executor.name == "ray":
@@ -119,9 +149,8 @@ def _run_jobs(args, own_error: type[Exception], start) -> tuple[list, bool]:
     exit 2, as everywhere in the CLI.
     """
     from designer.data import DataError
-    from designer.training import TrainingError
 
-    registry = _registry(args)
+    registry = job_registry(args)
     try:
         jobs = start(registry)
         return jobs, follow(jobs)
@@ -142,8 +171,11 @@ def follow(jobs: list) -> bool:
                 if job.done and job.run_id not in reported:
                     reported.add(job.run_id)
                     snap = job.snapshot()
-                    tail = f": {snap['last_error']}" if snap["last_error"] else _score(snap["metrics"])  # fmt: skip
-                    print(f"[{len(reported)}/{len(jobs)}] {job.run_id} {snap['status']}{tail}", file=sys.stderr)  # fmt: skip
+                    tail = f": {snap.last_error}" if snap.last_error else _score(snap.metrics)
+                    print(
+                        f"[{len(reported)}/{len(jobs)}] {job.run_id} {snap.status}{tail}",
+                        file=sys.stderr,
+                    )
             time.sleep(0.2)
     except KeyboardInterrupt:
         print("stopping the runs...", file=sys.stderr)
@@ -164,15 +196,28 @@ def _score(metrics: dict | None) -> str:
 
 
 def cmd_bag(args) -> int:
-    from designer import ensemble
+    from designer.experiments import ensemble
 
     design = _checked(args)
-    jobs, ok = _run_jobs(args, ensemble.EnsembleError, lambda registry: ensemble.start_bagging(
-        design, out=args.out, members=args.members, epochs=args.epochs, dataset=args.dataset,
-        limit=args.limit, seed=args.seed, registry=registry))  # fmt: skip
+    jobs, ok = _run_jobs(
+        args,
+        ensemble.EnsembleError,
+        lambda registry: ensemble.start_bagging(
+            design,
+            out=args.out,
+            members=args.members,
+            epochs=args.epochs,
+            dataset=args.dataset,
+            limit=args.limit,
+            seed=args.seed,
+            registry=registry,
+        ),
+    )
     if not ok:
         failed = [j.run_id for j in jobs if j.status != "finished"]
-        raise CommandError(f"not every member finished ({', '.join(failed)}): no ensemble", EXIT_PROBLEM)  # fmt: skip
+        raise CommandError(
+            f"not every member finished ({', '.join(failed)}): no ensemble", EXIT_PROBLEM
+        )
     try:
         result = ensemble.finish_bagging(args.out)
     except ensemble.EnsembleError as exc:
@@ -182,29 +227,40 @@ def cmd_bag(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from designer import sweep
-
     design = _checked(args)
     for text in args.settings:
         if "=" not in text:
-            raise CommandError(f"--set {text!r}: write PATH=V1,V2,... (for example dense.units=32,64)")  # fmt: skip
+            raise CommandError(
+                f"--set {text!r}: write PATH=V1,V2,... (for example dense.units=32,64)"
+            )
     try:
-        settings = dict(sweep.parse_set(design, text) for text in args.settings)
+        settings = dict(paths.parse_set(design, text) for text in args.settings)
         if len(settings) < len(args.settings):
             raise sweep.SweepError("the same parameter is given twice")
         sweep.grid(design, settings)  # every point checked before any process starts
-    except sweep.SweepError as exc:
+    except DesignerError as exc:
         raise CommandError(str(exc), EXIT_PROBLEM) from None
-    _, ok = _run_jobs(args, sweep.SweepError, lambda registry: sweep.start_sweep(
-        design, settings, out=args.out, epochs=args.epochs, dataset=args.dataset, limit=args.limit,
-        registry=registry))  # fmt: skip
+    _, ok = _run_jobs(
+        args,
+        DesignerError,
+        lambda registry: sweep.start_sweep(
+            design,
+            settings,
+            out=args.out,
+            epochs=args.epochs,
+            dataset=args.dataset,
+            limit=args.limit,
+            registry=registry,
+        ),
+    )
     table = sweep.results(args.out)
     print(table.drop(columns=["run"]).to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     best = sweep.best_row(table)
     if best is not None:
         ranked = sweep.score_column(table)[0]
         values = {k: best[k] for k in settings}
-        print(f"best: {best['run']} ({', '.join(f'{k}={v}' for k, v in values.items())}) {ranked} {best[ranked]:.4f}")  # fmt: skip
+        setting = ", ".join(f"{k}={v}" for k, v in values.items())
+        print(f"best: {best['run']} ({setting}) {ranked} {best[ranked]:.4f}")
     return EXIT_OK if ok else EXIT_PROBLEM
 
 
@@ -216,8 +272,6 @@ def _fmt(value) -> str:
 
 
 def cmd_compare(args) -> int:
-    from designer import compare
-
     if len(args.runs) < 2:
         raise CommandError("compare needs at least two run directories")
     try:

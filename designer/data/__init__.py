@@ -9,7 +9,7 @@ Importing this package is cheap: TensorFlow, pandas, scikit-learn and Pillow are
 only by the loaders that need them.
 """
 
-from .builtin import get_info, is_available, list_datasets
+from .builtin import builtin_task, get_info, is_available, list_datasets
 from .defaults import default_compile, encode_labels_for_loss
 from .fit import check_fit
 from .load import csv_columns, load_csv, load_dataset, load_image_zip, load_npz, load_raw
@@ -23,6 +23,7 @@ from .types import (
 )
 
 __all__ = [
+    "builtin_task",
     "MAX_UNPACKED_BYTES",
     "MAX_UPLOAD_BYTES",
     "MAX_ZIP_FILES",

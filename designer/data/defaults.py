@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from designer.design.compiling import DEFAULTS
+
 from .types import DataError, DatasetInfo
 
 # Losses compared after lower-casing and dropping "_", so "CategoricalCrossentropy" (the
@@ -35,7 +37,6 @@ def default_compile(
     two-class set with a single (sigmoid) output unit gets the binary cross-entropy instead.
     ``output_activation`` is accepted for callers that know it; the unit count decides.
     """
-    from designer.compiling import DEFAULTS
 
     if info.task == "regression":
         task = "regression"

@@ -31,23 +31,32 @@ def check_fit(
     inputs = list(input_shapes.items())
     for node_id, _ in inputs[1:]:
         problems.append(
-            (node_id, f"data set '{label}' feeds one input, but the design has {len(inputs)} "
-                      "Input layers: remove this one")
-        )  # fmt: skip
+            (
+                node_id,
+                f"data set '{label}' feeds one input, but the design has {len(inputs)} "
+                "Input layers: remove this one",
+            )
+        )
     if inputs:
         node_id, got = inputs[0]
         if not _matches(tuple(got), want):
             problems.append(
-                (node_id, f"Input shape is {_fmt(got)} but data set '{label}' gives "
-                          f"{_fmt(want)}: set the Input shape to {list(want)}")
-            )  # fmt: skip
+                (
+                    node_id,
+                    f"Input shape is {_fmt(got)} but data set '{label}' gives "
+                    f"{_fmt(want)}: set the Input shape to {list(want)}",
+                )
+            )
 
     outputs = list(output_shapes.items())
     for node_id, _ in outputs[1:]:
         problems.append(
-            (node_id, f"data set '{label}' has one target, but the design has {len(outputs)} "
-                      "outputs: connect this layer onward or remove it")
-        )  # fmt: skip
+            (
+                node_id,
+                f"data set '{label}' has one target, but the design has {len(outputs)} "
+                "outputs: connect this layer onward or remove it",
+            )
+        )
     if outputs:
         node_id, shape = outputs[0]
         message = _output_problem(info, tuple(shape))

@@ -11,14 +11,25 @@ from pathlib import Path
 
 import numpy as np
 
+from designer.text import one_line
+
 from .types import DataError, DatasetInfo, Raw
 
 TEXT_VOCAB = 10_000  # most frequent words kept; ids >= this become the out-of-vocabulary id
 TEXT_LENGTH = 200  # reviews/newswires padded or cut to this many tokens
 
 CIFAR10_CLASSES = [
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
-]  # fmt: skip
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
 CIFAR100_CLASSES = """apple aquarium_fish baby bear beaver bed bee beetle bicycle bottle bowl boy
 bridge bus butterfly camel can castle caterpillar cattle chair chimpanzee clock cloud cockroach
 couch crab crocodile cup dinosaur dolphin elephant flatfish forest fox girl hamster house kangaroo
@@ -33,9 +44,17 @@ trade reserves ship cotton carcass crude nat-gas cpi money-fx interest gnp meal-
 gold tin strategic-metal livestock retail ipi iron-steel rubber heat jobs lei bop zinc orange
 pet-chem dlr gas silver wpi hog lead""".split()
 FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
 DIGITS = [str(i) for i in range(10)]
 
 
@@ -47,22 +66,72 @@ _TEXT = {"input_dtype": "int32", "vocab_size": TEXT_VOCAB}
 INFOS: dict[str, DatasetInfo] = {
     i.id: i
     for i in [
-        _info("mnist", "MNIST", "70,000 handwritten digits, 28x28 (download ~11 MB).",
-              "classification", (28, 28, 1), DIGITS, 70000, "image"),
-        _info("fashion_mnist", "Fashion-MNIST (Keras)", "70,000 clothing images, 28x28 "
-              "(download ~30 MB).", "classification", (28, 28, 1), FASHION_CLASSES, 70000, "image"),
-        _info("cifar10", "CIFAR-10", "60,000 colour photos, 32x32, 10 classes (download ~170 MB).",
-              "classification", (32, 32, 3), CIFAR10_CLASSES, 60000, "image"),
-        _info("cifar100", "CIFAR-100", "60,000 colour photos, 32x32, 100 classes "
-              "(download ~170 MB).", "classification", (32, 32, 3), CIFAR100_CLASSES, 60000, "image"),
-        _info("imdb", "IMDB reviews", f"50,000 movie reviews as word ids ({TEXT_VOCAB} words, "
-              f"{TEXT_LENGTH} tokens), positive or negative (download ~17 MB).",
-              "text", (TEXT_LENGTH,), ["negative", "positive"], 50000, "sequence", **_TEXT),
-        _info("reuters", "Reuters newswires", f"11,228 newswires as word ids ({TEXT_VOCAB} words, "
-              f"{TEXT_LENGTH} tokens), 46 topics (download ~2 MB).",
-              "text", (TEXT_LENGTH,), REUTERS_CLASSES, 11228, "sequence", **_TEXT),
+        _info(
+            "mnist",
+            "MNIST",
+            "70,000 handwritten digits, 28x28 (download ~11 MB).",
+            "classification",
+            (28, 28, 1),
+            DIGITS,
+            70000,
+            "image",
+        ),
+        _info(
+            "fashion_mnist",
+            "Fashion-MNIST (Keras)",
+            "70,000 clothing images, 28x28 (download ~30 MB).",
+            "classification",
+            (28, 28, 1),
+            FASHION_CLASSES,
+            70000,
+            "image",
+        ),
+        _info(
+            "cifar10",
+            "CIFAR-10",
+            "60,000 colour photos, 32x32, 10 classes (download ~170 MB).",
+            "classification",
+            (32, 32, 3),
+            CIFAR10_CLASSES,
+            60000,
+            "image",
+        ),
+        _info(
+            "cifar100",
+            "CIFAR-100",
+            "60,000 colour photos, 32x32, 100 classes (download ~170 MB).",
+            "classification",
+            (32, 32, 3),
+            CIFAR100_CLASSES,
+            60000,
+            "image",
+        ),
+        _info(
+            "imdb",
+            "IMDB reviews",
+            f"50,000 movie reviews as word ids ({TEXT_VOCAB} words, "
+            f"{TEXT_LENGTH} tokens), positive or negative (download ~17 MB).",
+            "text",
+            (TEXT_LENGTH,),
+            ["negative", "positive"],
+            50000,
+            "sequence",
+            **_TEXT,
+        ),
+        _info(
+            "reuters",
+            "Reuters newswires",
+            f"11,228 newswires as word ids ({TEXT_VOCAB} words, "
+            f"{TEXT_LENGTH} tokens), 46 topics (download ~2 MB).",
+            "text",
+            (TEXT_LENGTH,),
+            REUTERS_CLASSES,
+            11228,
+            "sequence",
+            **_TEXT,
+        ),
     ]
-}  # fmt: skip
+}
 
 # What keras.datasets leaves in its cache once a set has been downloaded.
 _CACHE_NAMES = {
@@ -97,7 +166,7 @@ def load(info: DatasetInfo) -> Raw:
         else:
             (x, y), (x_test, y_test) = module.load_data()
     except Exception as e:  # Keras raises a bare Exception("URL fetch failure ...") offline
-        reason = " ".join(str(e).split())[:160]
+        reason = one_line(e, 160)
         raise DataError(
             f"could not download '{info.id}' (no network?): connect to the internet once so "
             "Keras can cache it in ~/.keras/datasets, or pick an offline data set such as "

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import builtin, uploads
+from .image_zip import read_image_zip
+from .npz import read_npz
 from .preprocess import make_dataset
 from .types import DataError, Dataset, DatasetInfo, Raw
 
@@ -38,7 +40,7 @@ def load_raw(spec_or_id: Any) -> Raw:
         if not path:
             what = "choose a file to upload" if dataset == "upload" else "choose a data set"
             raise DataError(f"no data yet: {what}")
-        return uploads.read_upload(path, s["target"])
+        return read_upload(path, s["target"])
     return builtin.load_raw(dataset, seed=int(s["seed"]))
 
 
@@ -72,8 +74,6 @@ def load_image_zip(
     path: str | Path, *, warnings: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, DatasetInfo, None]:
     """(x uint8 images, y class ids, info, None) of a ZIP with one folder per class."""
-    from .image_zip import read_image_zip
-
     return _unpack(read_image_zip(path), warnings)
 
 
@@ -81,8 +81,6 @@ def load_npz(
     path: str | Path, *, warnings: list[str] | None = None
 ) -> tuple[np.ndarray, np.ndarray, DatasetInfo, None]:
     """(x, y, info, None) of an NPZ with arrays x and y (an x_test/y_test pair is not returned)."""
-    from .npz import read_npz
-
     return _unpack(read_npz(path), warnings)
 
 
@@ -99,3 +97,15 @@ def csv_columns(path: str | Path) -> list[str]:
         text = uploads.decode_text(path.read_bytes(), path.name)
     row = next(csv.reader(io.StringIO(text), delimiter=uploads.guess_delimiter(text)), [])
     return [c.strip() for c in row]
+
+
+def read_upload(path: str | Path, target: str | None = None) -> Raw:
+    """An uploaded file, read by the reader its suffix names."""
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        return uploads.read_csv(path, target)
+    if suffix == ".zip":
+        return read_image_zip(path)
+    if suffix == ".npz":
+        return read_npz(path)
+    raise DataError(f"cannot read '{Path(path).name}': upload a .csv, a .zip of images or a .npz")

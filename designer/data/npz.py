@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.sizes import over_limit
+from designer.text import over_limit
 
 from .types import MAX_UNPACKED_BYTES, DataError, DatasetInfo, Raw
 from .uploads import MIN_ROWS, check_size, encode_target

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .types import SCALINGS, DataError, Dataset, Raw
+from .types import SCALINGS, DataError, Dataset, Raw, apply_scaling
 
 
 def check_splits(validation_split: float, test_split: float, has_test: bool) -> None:
@@ -66,8 +66,11 @@ def fit_scaling(x: np.ndarray, kind: str, method: str, pixel_max: float | None) 
     if method == "standard":
         std = xf.std(axis=axes)
         std[std == 0] = 1.0  # a constant column stays 0 instead of becoming NaN
-        return {"method": "standard", "mean": xf.mean(axis=axes).astype(np.float32),
-                "std": std.astype(np.float32)}  # fmt: skip
+        return {
+            "method": "standard",
+            "mean": xf.mean(axis=axes).astype(np.float32),
+            "std": std.astype(np.float32),
+        }
     lo, hi = xf.min(axis=axes), xf.max(axis=axes)
     rng = hi - lo
     rng[rng == 0] = 1.0
@@ -77,22 +80,6 @@ def fit_scaling(x: np.ndarray, kind: str, method: str, pixel_max: float | None) 
 def _guess_pixel_max(x: np.ndarray) -> float:
     top = float(x.max()) if x.size else 1.0
     return 1.0 if top <= 1.0 else 255.0 if top <= 255.0 else top
-
-
-def apply_scaling(x: np.ndarray, scaling: dict, dtype: str) -> np.ndarray:
-    if dtype != "float32":
-        return x.astype(dtype)
-    x = x.astype(np.float32)
-    method = scaling["method"]
-    if method == "divide":
-        x /= np.float32(scaling["by"])
-    elif method == "standard":
-        x -= scaling["mean"]
-        x /= scaling["std"]
-    elif method == "minmax":
-        x -= scaling["min"]
-        x /= scaling["range"]
-    return x
 
 
 def make_dataset(

@@ -17,17 +17,69 @@ N_REVIEWS = 4000
 REVIEW_LENGTH = 200  # as the Keras IMDB set is used in the template: padded at the front
 
 
-GOOD = ("clever", "moving", "brilliant", "funny", "beautiful", "gripping", "charming",
-        "superb", "touching", "fresh", "stunning", "delightful", "smart", "tense")  # fmt: skip
-BAD = ("dull", "boring", "clumsy", "awful", "predictable", "tedious", "bland", "silly",
-       "lifeless", "messy", "forced", "flat", "weak", "shallow")  # fmt: skip
-SUBJECTS = ("the plot", "the acting", "the story", "the music", "the ending", "the script",
-            "the cast", "the dialogue", "the camera work", "this film", "the director's work",
-            "the pacing", "the characters", "the whole thing")  # fmt: skip
+GOOD = (
+    "clever",
+    "moving",
+    "brilliant",
+    "funny",
+    "beautiful",
+    "gripping",
+    "charming",
+    "superb",
+    "touching",
+    "fresh",
+    "stunning",
+    "delightful",
+    "smart",
+    "tense",
+)
+BAD = (
+    "dull",
+    "boring",
+    "clumsy",
+    "awful",
+    "predictable",
+    "tedious",
+    "bland",
+    "silly",
+    "lifeless",
+    "messy",
+    "forced",
+    "flat",
+    "weak",
+    "shallow",
+)
+SUBJECTS = (
+    "the plot",
+    "the acting",
+    "the story",
+    "the music",
+    "the ending",
+    "the script",
+    "the cast",
+    "the dialogue",
+    "the camera work",
+    "this film",
+    "the director's work",
+    "the pacing",
+    "the characters",
+    "the whole thing",
+)
 LINKS = ("was", "felt", "seemed", "is", "looked")
 SOFTENERS = ("very", "really", "quite", "rather", "truly", "", "", "")
-FILLERS = ("i think", "to be honest", "overall", "in the end", "and", "but", "also", "sadly",
-           "luckily", "for me", "at times")  # fmt: skip
+FILLERS = (
+    "i think",
+    "to be honest",
+    "overall",
+    "in the end",
+    "and",
+    "but",
+    "also",
+    "sadly",
+    "luckily",
+    "for me",
+    "at times",
+)
 
 
 def review_vocabulary():
@@ -77,4 +129,4 @@ def script_source():
     source = inspect.getsource(sys.modules[__name__])
     start = source.index("GOOD = (")
     end = source.index("def script_source(")
-    return source[start:end].replace("  # fmt: skip", "").rstrip() + "\n"
+    return source[start:end].rstrip() + "\n"

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from designer.errors import DesignerError
+
 # One upload (CSV, ZIP, NPZ) may be at most this big on disk, and a ZIP or NPZ may not
 # unpack to more than this either: the server holds everything in memory.
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -22,7 +24,7 @@ KINDS = ("image", "tabular", "points2d", "sequence")
 SCALINGS = ("auto", "none", "standard", "minmax")
 
 
-class DataError(ValueError):
+class DataError(DesignerError):
     """A problem with the data the user can fix; the message is one line meant for them."""
 
 
@@ -39,6 +41,7 @@ class DatasetInfo:
     kind: str  # "image" | "tabular" | "points2d" | "sequence"
     input_dtype: str = "float32"  # "int32" for token ids
     vocab_size: int | None = None  # token ids are < vocab_size (text only): Embedding input_dim
+    n_test: int | None = None  # size of the set's own fixed test split, if it ships one
 
     @property
     def num_classes(self) -> int:
@@ -74,8 +77,6 @@ class Dataset:
 
     def transform(self, x: np.ndarray) -> np.ndarray:
         """Scale raw samples (same units as the files) the way the training data was scaled."""
-        from .preprocess import apply_scaling  # the one definition of each scaling
-
         return apply_scaling(
             np.asarray(x), self.scaling or {"method": "none"}, self.info.input_dtype
         )
@@ -97,3 +98,21 @@ class Raw:
     pixel_max: float | None = None
     warnings: list[str] = field(default_factory=list)
     vocabulary: list[str] | None = None  # text: vocabulary[i] is the word with id i
+
+
+def apply_scaling(x: np.ndarray, scaling: dict, dtype: str) -> np.ndarray:
+    """``x`` scaled as ``scaling`` says (see :attr:`Dataset.scaling`): the one definition of
+    each scaling, used when a data set is made and when new samples are scored."""
+    if dtype != "float32":
+        return x.astype(dtype)
+    x = x.astype(np.float32)
+    method = scaling["method"]
+    if method == "divide":
+        x /= np.float32(scaling["by"])
+    elif method == "standard":
+        x -= scaling["mean"]
+        x /= scaling["std"]
+    elif method == "minmax":
+        x -= scaling["min"]
+        x /= scaling["range"]
+    return x

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from designer.sizes import over_limit
+from designer.text import one_line, over_limit
 
 from .types import MAX_UPLOAD_BYTES, DataError, DatasetInfo, Raw
 
@@ -161,7 +161,7 @@ def read_csv(path: str | Path, target: str | None) -> Raw:
     try:
         df = pd.read_csv(io.StringIO(text), sep=delimiter, skipinitialspace=True, low_memory=False)
     except (pd.errors.ParserError, ValueError) as e:
-        raise DataError(f"'{name}' is not valid CSV: {' '.join(str(e).split())[:160]}") from e
+        raise DataError(f"'{name}' is not valid CSV: {one_line(e, 160)}") from e
     df.columns = [str(c).strip() for c in df.columns]
     columns = ", ".join(df.columns)
     if target is None or target == "":
@@ -199,20 +199,3 @@ def read_csv(path: str | Path, target: str | None) -> Raw:
         kind="tabular",
     )
     return Raw(x, y, info, feature_names=feature_names, warnings=warnings)
-
-
-# ---- dispatch ---------------------------------------------------------------------------
-
-
-def read_upload(path: str | Path, target: str | None = None) -> Raw:
-    from .image_zip import read_image_zip
-    from .npz import read_npz
-
-    suffix = Path(path).suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        return read_csv(path, target)
-    if suffix == ".zip":
-        return read_image_zip(path)
-    if suffix == ".npz":
-        return read_npz(path)
-    raise DataError(f"cannot read '{Path(path).name}': upload a .csv, a .zip of images or a .npz")

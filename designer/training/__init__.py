@@ -2,8 +2,8 @@
 
     >>> from designer.training import start_training
     >>> job = start_training(templates.get("digits-mlp"), epochs=5)
-    >>> job.snapshot()["status"]          # "queued", "running", ... "finished"
-    >>> job.wait(); job.snapshot()["metrics"]["accuracy"]
+    >>> job.snapshot().status          # "queued", "running", ... "finished"
+    >>> job.wait(); job.snapshot().metrics["accuracy"]
 
 Importing this package does not import TensorFlow: only the training process does.
 """

@@ -18,7 +18,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from designer.spec import TrainSpec
+from designer import settings
+from designer.design.spec import TrainSpec
 from designer.training import rundir
 
 Emit = Callable[[dict], None]
@@ -64,8 +65,15 @@ class Progress(keras.callbacks.Callback):
     validation and ``on_epoch_end`` as usual, so the partial epoch is recorded like any other.
     """
 
-    def __init__(self, emit: Emit, control: Control, run_dir: Path, batches: int,
-                 interval: float = 0.05, hooks: dict | None = None):  # fmt: skip
+    def __init__(
+        self,
+        emit: Emit,
+        control: Control,
+        run_dir: Path,
+        batches: int,
+        interval: float = 0.05,
+        hooks: dict | None = None,
+    ):
         super().__init__()
         self.emit, self.control, self.run_dir = emit, control, run_dir
         self.batches, self.interval, self.hooks = batches, interval, hooks or {}
@@ -91,8 +99,15 @@ class Progress(keras.callbacks.Callback):
         last = batch + 1 >= self.batches
         if batch == 0 or last or now - self._last >= self.interval:
             self._last = now
-            self.emit({"type": "batch", "epoch": self.epoch, "batch": batch + 1,
-                       "batches": self.batches, "logs": values})  # fmt: skip
+            self.emit(
+                {
+                    "type": "batch",
+                    "epoch": self.epoch,
+                    "batch": batch + 1,
+                    "batches": self.batches,
+                    "logs": values,
+                }
+            )
         if self.hooks.get("batch_delay"):
             time.sleep(float(self.hooks["batch_delay"]))
         if self.control.paused() and not self.control.should_stop():
@@ -123,8 +138,16 @@ class RunWriter(keras.callbacks.Callback):
     """At each epoch's end: history.csv, model.keras (unless the weights went NaN), status.json
     and the epoch event (with the decision-boundary grid for 2-D data)."""
 
-    def __init__(self, emit: Emit, run_dir: Path, history: list[dict], epochs: int,
-                 progress: Progress, save_last: bool, grid: DecisionGrid | None = None):  # fmt: skip
+    def __init__(
+        self,
+        emit: Emit,
+        run_dir: Path,
+        history: list[dict],
+        epochs: int,
+        progress: Progress,
+        save_last: bool,
+        grid: DecisionGrid | None = None,
+    ):
         super().__init__()
         self.emit, self.run_dir, self.history = emit, run_dir, history
         self.epochs, self.progress, self.save_last, self.grid = epochs, progress, save_last, grid
@@ -144,13 +167,22 @@ class RunWriter(keras.callbacks.Callback):
         status: dict[str, Any] = {"epochs_done": epoch + 1, "epochs": self.epochs}
         now = time.monotonic()
         full = self.progress.hooks.get("disk_full_at_epoch") == epoch + 1  # test hook
-        if self.save_last and self.progress.nan_at is None and (full or now - self._saved >= SAVE_INTERVAL):  # fmt: skip
+        if (
+            self.save_last
+            and self.progress.nan_at is None
+            and (full or now - self._saved >= SAVE_INTERVAL)
+        ):
             save_model(self.model, self.run_dir / rundir.MODEL_FILE, simulate_full_disk=full)
             self._saved = time.monotonic()
             status["model_epoch"] = epoch + 1
         rundir.write_status(self.run_dir, "running", **status)
-        event = {"type": "epoch", "epoch": epoch + 1, "epochs": self.epochs, "logs": row,
-                 "duration": duration}  # fmt: skip
+        event = {
+            "type": "epoch",
+            "epoch": epoch + 1,
+            "epochs": self.epochs,
+            "logs": row,
+            "duration": duration,
+        }
         if self.grid is not None and self.progress.nan_at is None:
             event["grid"] = self.grid.compute(self.model)
         self.emit(event)
@@ -212,19 +244,11 @@ def save_model(model, path: Path, simulate_full_disk: bool = False) -> None:
     ``simulate_full_disk`` (the test hook "disk_full_at_epoch") runs out of space halfway
     through writing the file.
     """
-    tmp = path.with_name(f".tmp-{path.stem}.keras")
-    try:
+    with settings.atomic_path(path) as tmp:
         model.save(tmp)
         if simulate_full_disk:
             os.truncate(tmp, tmp.stat().st_size // 2)
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
-        tmp.replace(path)
-    except BaseException:
-        try:
-            tmp.unlink(missing_ok=True)
-        except OSError:
-            pass
-        raise
 
 
 class DecisionGrid:
@@ -255,8 +279,9 @@ class DecisionGrid:
         }
 
 
-def design_callbacks(t: TrainSpec, run_dir: Path, has_validation: bool,
-                     history: list[dict], warnings: list[str]) -> list:  # fmt: skip
+def design_callbacks(
+    t: TrainSpec, run_dir: Path, has_validation: bool, history: list[dict], warnings: list[str]
+) -> list:
     """The callbacks the design's training section asks for (``warnings`` gets what could
     not be honoured)."""
     monitor = t.monitor
@@ -264,20 +289,30 @@ def design_callbacks(t: TrainSpec, run_dir: Path, has_validation: bool,
         monitor = monitor[4:]  # no validation split: watch the training value instead
     out: list = [keras.callbacks.TerminateOnNaN()]
     if t.early_stopping:
-        out.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=t.patience,
-                                                 restore_best_weights=True))  # fmt: skip
+        out.append(
+            keras.callbacks.EarlyStopping(
+                monitor=monitor, patience=t.patience, restore_best_weights=True
+            )
+        )
     if t.checkpoint:
-        out.append(BestCheckpoint(run_dir / rundir.BEST_FILE, monitor, _previous_best(history, monitor)))  # fmt: skip
+        out.append(
+            BestCheckpoint(run_dir / rundir.BEST_FILE, monitor, _previous_best(history, monitor))
+        )
     if t.reduce_lr:
         # Halve the rate well before early stopping would give up, so it gets a chance to help.
-        out.append(keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=0.5,
-                                                     patience=max(1, t.patience // 2), min_lr=1e-6))  # fmt: skip
+        out.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=0.5, patience=max(1, t.patience // 2), min_lr=1e-6
+            )
+        )
     if t.tensorboard:
         # Keras' TensorBoard callback writes through the tensorboard package; without it the
         # first summary raises mid-fit. A missing extra must not cost the user the run.
         if importlib.util.find_spec("tensorboard") is None:
-            warnings.append("TensorBoard logging needs the tensorboard package "
-                            "(pip install tensorboard); logs/ was not written")  # fmt: skip
+            warnings.append(
+                "TensorBoard logging needs the tensorboard package "
+                "(pip install tensorboard); logs/ was not written"
+            )
         else:
             out.append(keras.callbacks.TensorBoard(log_dir=str(run_dir / rundir.LOGS_DIR)))
     return out
@@ -285,7 +320,11 @@ def design_callbacks(t: TrainSpec, run_dir: Path, has_validation: bool,
 
 def _previous_best(history: list[dict], monitor: str) -> float | None:
     """On resume, best.keras must only be replaced by a model better than the one it holds."""
-    values = [r[monitor] for r in history if isinstance(r.get(monitor), float) and math.isfinite(r[monitor])]  # fmt: skip
+    values = [
+        r[monitor]
+        for r in history
+        if isinstance(r.get(monitor), float) and math.isfinite(r[monitor])
+    ]
     if not values:
         return None
     return max(values) if higher_is_better(monitor) else min(values)

@@ -28,8 +28,10 @@ def strategy_for(devices: int, warnings: list[str]) -> Any:
     gpus = tf.config.list_physical_devices("GPU")
     if gpus:
         if len(gpus) < devices:
-            warnings.append(f"{devices} devices were asked for but this machine has {len(gpus)} "
-                            f"GPUs: training on {len(gpus)}")  # fmt: skip
+            warnings.append(
+                f"{devices} devices were asked for but this machine has {len(gpus)} "
+                f"GPUs: training on {len(gpus)}"
+            )
         names = [f"/gpu:{i}" for i in range(min(devices, len(gpus)))]
         if len(names) == 1:
             return None
@@ -44,8 +46,10 @@ def strategy_for(devices: int, warnings: list[str]) -> Any:
         raise TrainingError(
             "cannot split the CPU into devices after TensorFlow has started in this process"
         ) from None
-    warnings.append(f"no GPU here: the model trains on {devices} logical CPU devices, which is "
-                    "slower than one (the setting is meant for machines with several GPUs)")  # fmt: skip
+    warnings.append(
+        f"no GPU here: the model trains on {devices} logical CPU devices, which is "
+        "slower than one (the setting is meant for machines with several GPUs)"
+    )
     # On CPUs there is no NCCL: gradients are summed on one device.
     return tf.distribute.MirroredStrategy(
         [f"/cpu:{i}" for i in range(devices)],

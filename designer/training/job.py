@@ -4,7 +4,8 @@ The training process sends plain dicts; the job's thread (see :mod:`designer.tra
 records them here, and the UI polls :meth:`Job.snapshot` (the current picture) or
 :meth:`Job.events_since` (everything new since its last look). Event types:
 
-``phase``   {"phase": "loading data" | "checking" | "building" | "training" | "saving" | "evaluating"}
+``phase``   {"phase": "loading data" | "checking" | "building" | "training" | "saving" |
+             "evaluating"}
 ``start``   {"pid", "epochs", "initial_epoch", "batches", "task", "kind", "class_names",
              "history", "samples", "learning_rate", "replicas" (devices training the model),
              "host" (the machine it trains on)}
@@ -26,10 +27,14 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from designer.training import rundir
 from designer.training.request import TrainRequest
+from designer.training.snapshot import RunSnapshot
+
+if TYPE_CHECKING:  # the executor drives a Job: only the annotation points back
+    from designer.training.executor import Executor
 
 MAX_EVENTS = 5000  # older batch events are dropped first; epochs and the rest are kept
 RECENT_BATCHES = 300
@@ -67,18 +72,23 @@ class Job:
         self._paused_total = 0.0
         self._epoch_durations: list[float] = []
         self._stop_requested = False
+        self._stop_reason: str | None = None  # why it was stopped, when not by a person
         self._pause_requested = False
         self._stop_event = self._pause_event = None  # multiprocessing Events, once running
         self.queue_position: int | None = None  # maintained by the registry
-        self.executor: Any = None  # what trains it (set by the registry when it is submitted)
+        self.executor: Executor | None = None  # what trains it (set by the registry)
 
     # ---- control (any thread) ----------------------------------------------------------------
-    def stop(self) -> None:
-        """Ask the job to stop: at once if queued, within one batch if training."""
+    def stop(self, reason: str | None = None) -> None:
+        """Ask the job to stop: at once if queued, within one batch if training.
+
+        ``reason`` (a search pruning the run, say) becomes the stopped run's message: its
+        ``error`` and ``reason`` in status.json and a line in its log."""
         with self._lock:
             if self._done.is_set():
                 return
             self._stop_requested = True
+            self._stop_reason = self._stop_reason or reason
             self._pause_requested = False
             if self._stop_event is not None:
                 self._stop_event.set()
@@ -121,42 +131,44 @@ class Job:
             start = bisect.bisect_left(self._events, cursor, key=lambda ev: ev["seq"])
             return [dict(ev) for ev in self._events[start:]], self._seq
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> RunSnapshot:
         with self._lock:
             now = time.monotonic()
-            return {
-                "run_id": self.run_id,
-                "run_dir": str(self.run_dir),
-                "status": self._status,
-                "phase": self._phase,
-                "done": self._done.is_set(),
-                "stop_requested": self._stop_requested,
-                "pause_requested": self._pause_requested,
-                "queue_position": self.queue_position,
-                "pid": self._pid,
-                "epoch": len(self._history),
-                "epochs": self._epochs,
-                "initial_epoch": self._initial,
-                "batch": self._batch,
-                "batches": self._batches,
-                "elapsed": round(self._elapsed(now), 3),
-                "eta_s": self._eta(),
-                "history": [dict(r) for r in self._history],
-                "batch_metrics": list(self._batch_metrics),
-                "last_error": self._error,
-                "error_kind": self._error_kind,
-                "problems": [list(p) for p in self._problems],
-                "warnings": list(self._warnings),
-                "metrics": self._metrics,
-                "grid": self._grid,
-                "task": self._info.get("task"),
-                "kind": self._info.get("kind"),
-                "class_names": self._info.get("class_names", []),
-                "samples": self._info.get("samples"),
-                "replicas": self._info.get("replicas"),
-                "where": self._where(),
-                "created": self._created,
-            }
+            return RunSnapshot(
+                run_id=self.run_id,
+                run_dir=str(self.run_dir),
+                status=self._status,
+                phase=self._phase,
+                done=self._done.is_set(),
+                stop_requested=self._stop_requested,
+                pause_requested=self._pause_requested,
+                queue_position=self.queue_position,
+                pid=self._pid,
+                epoch=len(self._history),
+                epochs=self._epochs,
+                initial_epoch=self._initial,
+                batch=self._batch,
+                batches=self._batches,
+                elapsed=round(self._elapsed(now), 3),
+                eta_s=self._eta(),
+                history=[dict(r) for r in self._history],
+                batch_metrics=list(self._batch_metrics),
+                last_error=self._error,
+                error_kind=self._error_kind,
+                problems=[list(p) for p in self._problems],
+                warnings=list(self._warnings),
+                metrics=self._metrics,
+                grid=self._grid,
+                task=self._info.get("task"),
+                kind=self._info.get("kind"),
+                class_names=self._info.get("class_names") or [],
+                samples=self._info.get("samples"),
+                replicas=self._info.get("replicas"),
+                dataset=(self.request.design.get("data") or {}).get("dataset"),
+                limit=self.request.limit,
+                where=self._where(),
+                created=self._created,
+            )
 
     def _where(self) -> str:
         """Where it trains (see rundir.where); "" while queued, when that is not known yet."""
@@ -187,8 +199,9 @@ class Job:
             fraction = 0.0  # the last batch event of a finished epoch, before the epoch event
         return round(max(0.0, per_epoch * (left - fraction)), 1)
 
-    # ---- recording (the job's thread) --------------------------------------------------------
-    def _attach(self, pid: int, stop_event, pause_event) -> None:
+    # ---- the executor's side (the job's thread; see designer.training.executor) -------------
+    def attach(self, pid: int, stop_event, pause_event) -> None:
+        """A worker (process ``pid``) took the job; ``stop_event``/``pause_event`` reach it."""
         with self._lock:
             self._pid = pid
             self._stop_event, self._pause_event = stop_event, pause_event
@@ -200,7 +213,8 @@ class Job:
             if self._pause_requested:
                 pause_event.set()
 
-    def _record(self, event: dict) -> None:
+    def record(self, event: dict) -> None:
+        """One event the worker sent (see the types at the top of this module)."""
         with self._lock:
             event = dict(event)
             event["seq"] = self._seq
@@ -271,9 +285,10 @@ class Job:
         self._error_kind = ev.get("error_kind")
         self._problems = [list(p) for p in ev.get("problems") or []]
         self._metrics = ev.get("metrics")
-        self._finish(ev["status"])
+        self.finish(ev["status"])
 
-    def _finish(self, status: str, error: str | None = None, kind: str | None = None) -> None:
+    def finish(self, status: str, error: str | None = None, kind: str | None = None) -> None:
+        """End the job with ``status`` (the first end wins: later calls do nothing)."""
         with self._lock:
             if self._done.is_set():
                 return
@@ -286,5 +301,9 @@ class Job:
             self._phase = "done"
             self._error = self._error or error
             self._error_kind = self._error_kind or kind
+            if status == "stopped" and self._stop_reason:
+                # Written before waiters wake: whoever waited for the job reads the reason.
+                self._error = self._stop_reason
+                rundir.record_stop_reason(self.run_dir, self._stop_reason)
             self.queue_position = None
             self._done.set()

@@ -13,6 +13,7 @@ import time
 
 from designer.training import rundir, spawn
 from designer.training.job import Job
+from designer.training.worker import child_main
 
 
 class LocalExecutor:
@@ -43,14 +44,14 @@ class LocalExecutor:
                 spare[0].kill()
 
     def _start_process(self) -> tuple:
-        from designer.training.worker import child_main
-
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
         proc = spawn.TrainingProcess(
-            target=child_main, args=(child_conn, stop_event, pause_event),
-            name="keras-designer-train", daemon=True,
-        )  # fmt: skip
+            target=child_main,
+            args=(child_conn, stop_event, pause_event),
+            name="keras-designer-train",
+            daemon=True,
+        )
         proc.start()
         # Our copy of the child's end must go, or reading would never see the child's death.
         child_conn.close()
@@ -68,7 +69,7 @@ class LocalExecutor:
         proc = conn = None
         try:
             proc, conn, stop_event, pause_event = self._take_process()
-            job._attach(proc.pid, stop_event, pause_event)
+            job.attach(proc.pid, stop_event, pause_event)
             conn.send(job.request)
             self._pump(job, proc, conn, stop_grace)
         finally:
@@ -88,7 +89,7 @@ class LocalExecutor:
             try:
                 if conn.poll(0.2):
                     event = conn.recv()
-                    job._record(event)
+                    job.record(event)
                     quiet_since = time.monotonic()
                     if event.get("type") == "done":
                         return
@@ -108,7 +109,7 @@ class LocalExecutor:
         written = rundir.read_json(job.run_dir / rundir.STATUS_FILE) or {}
         if written.get("status") in rundir.FINAL and written.get("pid") == proc.pid:
             # The child finished and wrote its verdict, but its last message was lost.
-            job._finish(written["status"], written.get("error"))
+            job.finish(written["status"], written.get("error"))
             return
         code = proc.exitcode
         if terminated:
@@ -123,7 +124,7 @@ def end_lost(job: Job, status: str, error: str, kind: str | None = "interrupted"
     epochs its history holds."""
     history = rundir.read_history(job.run_dir)
     write_status_quietly(job, status, error=error, epochs_done=len(history))
-    job._finish(status, error, kind)
+    job.finish(status, error, kind)
 
 
 def write_status_quietly(job: Job, status: str, **fields) -> None:

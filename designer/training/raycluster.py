@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import designer
+from designer.text import one_line
 from designer.training import rundir
 
 RAY_MISSING = "the ray executor needs Ray: pip install 'keras-designer[ray]'"
@@ -49,7 +50,9 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> Any:
         if ray.is_initialized():
             if _JOINED is not None and _JOINED != wanted:
                 where = f"the Ray cluster at {_JOINED}" if _JOINED else "a local Ray instance"
-                raise rundir.TrainingError(f"this process already uses {where}: restart it to use another")  # fmt: skip
+                raise rundir.TrainingError(
+                    f"this process already uses {where}: restart it to use another"
+                )
             return ray
         if address:
             _check_reachable(address)
@@ -60,23 +63,45 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> Any:
         try:
             with _stderr_to(noise):
                 _init_in_lasting_thread(
-                    ray, address=address or "local", num_cpus=None if address else num_cpus,
-                    include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR,
-                    runtime_env=_runtime_env(), namespace="keras-designer",
-                )  # fmt: skip
+                    ray,
+                    address=address or "local",
+                    num_cpus=None if address else num_cpus,
+                    include_dashboard=False,
+                    log_to_driver=False,
+                    logging_level=logging.ERROR,
+                    runtime_env=_runtime_env(),
+                    namespace="keras-designer",
+                )
         except Exception as exc:  # noqa: BLE001 - no cluster there, a version mismatch...
             noise.seek(0)
             said = noise.read().decode(errors="replace")
-            text = " ".join(str(exc).split())[:300]
+            text = one_line(exc, 300)
             if "InvalidAuthToken" in said:
-                text = ("the cluster wants its token: copy its ~/.ray/auth_token here or set "
-                        "RAY_AUTH_TOKEN (ray get-auth-token on the head prints it)")  # fmt: skip
-            what = f"cannot join the Ray cluster at {address}" if address else "cannot start a local Ray instance"  # fmt: skip
+                text = (
+                    "the cluster wants its token: copy its ~/.ray/auth_token here or set "
+                    "RAY_AUTH_TOKEN (ray get-auth-token on the head prints it)"
+                )
+            what = (
+                f"cannot join the Ray cluster at {address}"
+                if address
+                else "cannot start a local Ray instance"
+            )
             raise rundir.TrainingError(f"{what}: {text}") from None
         finally:
             noise.close()
         _JOINED = wanted
         return ray
+
+
+def disconnect() -> None:
+    """Leave the cluster (a local instance stops): the process may then join another one.
+    The app never does this while jobs run; the tests do it so that one test's local Ray
+    instance does not decide what the next test in the same process sees."""
+    global _JOINED
+    with _LOCK:
+        if "ray" in sys.modules and sys.modules["ray"].is_initialized():
+            sys.modules["ray"].shutdown()
+        _JOINED = None
 
 
 def _use_token_if_any() -> None:
@@ -114,13 +139,17 @@ def _check_reachable(address: str, timeout: float = 5.0) -> None:
     host_port = address.split("://", 1)[-1].rstrip("/")
     host, _, port = host_port.rpartition(":")
     if not host or not port.isdigit():
-        raise rundir.TrainingError(f"{address!r} is not a Ray address: write HOST:PORT (6379) or ray://HOST:PORT (10001)")  # fmt: skip
+        raise rundir.TrainingError(
+            f"{address!r} is not a Ray address: write HOST:PORT (6379) or ray://HOST:PORT (10001)"
+        )
     try:
         socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise rundir.TrainingError(f"cannot reach the Ray cluster at {address} ({reason}): "
-                                   "is it started (ray start --head)?") from None  # fmt: skip
+        raise rundir.TrainingError(
+            f"cannot reach the Ray cluster at {address} ({reason}): "
+            "is it started (ray start --head)?"
+        ) from None
 
 
 def _init_in_lasting_thread(ray, **options) -> None:
@@ -183,12 +212,17 @@ def nodes(address: str | None = None) -> list[Node]:
     for n in ray.nodes():
         total = n.get("Resources") or {}
         avail = free.get(n.get("NodeID"), total) if n.get("Alive") else {}
-        out.append(Node(
-            address=n.get("NodeManagerAddress", "?"), alive=bool(n.get("Alive")),
-            cpus=total.get("CPU", 0.0), free_cpus=avail.get("CPU", 0.0),
-            gpus=total.get("GPU", 0.0), free_gpus=avail.get("GPU", 0.0),
-            memory_gb=total.get("memory", 0.0) / 2**30,
-        ))  # fmt: skip
+        out.append(
+            Node(
+                address=n.get("NodeManagerAddress", "?"),
+                alive=bool(n.get("Alive")),
+                cpus=total.get("CPU", 0.0),
+                free_cpus=avail.get("CPU", 0.0),
+                gpus=total.get("GPU", 0.0),
+                free_gpus=avail.get("GPU", 0.0),
+                memory_gb=total.get("memory", 0.0) / 2**30,
+            )
+        )
     return out
 
 

@@ -15,20 +15,21 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
+from designer import settings
+from designer.design.spec import DataSpec, Design, TrainSpec, load
+from designer.model.augmentation import unfreeze_bases
 from designer.training import rundir
+from designer.training.executor import Executor
 from designer.training.job import Job
 from designer.training.local import LocalExecutor, write_status_quietly
+from designer.training.remote import RayExecutor
 from designer.training.request import TrainRequest
 
-MAX_JOBS_ENV = "KERAS_DESIGNER_MAX_JOBS"
-EXECUTOR_ENV = "KERAS_DESIGNER_EXECUTOR"
-RAY_ADDRESS_ENV = "KERAS_DESIGNER_RAY_ADDRESS"
 EXECUTORS = ("local", "ray")
 
 
-def make_executor(name: str = "local", address: str | None = None) -> Any:
+def make_executor(name: str = "local", address: str | None = None) -> Executor:
     """An executor by name; ``ray`` without ``address`` starts a local Ray instance on first
     use. Raises TrainingError (one line) for an unknown name or a missing Ray extra."""
     if name == "local":
@@ -36,8 +37,6 @@ def make_executor(name: str = "local", address: str | None = None) -> Any:
             raise rundir.TrainingError("--address goes with --executor ray")
         return LocalExecutor()
     if name == "ray":
-        from designer.training.remote import RayExecutor
-
         return RayExecutor(address)
     raise rundir.TrainingError(f"unknown executor {name!r}: choose {' or '.join(EXECUTORS)}")
 
@@ -45,13 +44,17 @@ def make_executor(name: str = "local", address: str | None = None) -> Any:
 class Registry:
     """Training jobs keyed by run id (the run directory's name)."""
 
-    def __init__(self, max_concurrent: int | None = None, stop_grace: float = 60.0,
-                 executor: Any = None):  # fmt: skip
+    def __init__(
+        self,
+        max_concurrent: int | None = None,
+        stop_grace: float = 60.0,
+        executor: Executor | None = None,
+    ):
         self._cond = threading.Condition()
         self._jobs: dict[str, Job] = {}
         self._queue: list[Job] = []
         self._running: set[Job] = set()
-        self._max = max(1, int(max_concurrent or os.environ.get(MAX_JOBS_ENV) or 1))
+        self._max = max_concurrent or settings.max_jobs(1)
         # After a stop request, a worker silent this long (a huge batch on a slow machine, or
         # a hang) is terminated; the job then ends "stopped" with the files of its last epoch.
         self.stop_grace = stop_grace
@@ -68,7 +71,7 @@ class Registry:
             self._max = max(1, int(value))
             self._cond.notify_all()
 
-    def use(self, executor: Any, max_concurrent: int | None = None) -> None:
+    def use(self, executor: Executor, max_concurrent: int | None = None) -> None:
         """Send the jobs submitted from now on to ``executor`` (jobs already submitted stay
         where they are); the old executor's spare resources are released."""
         with self._cond:
@@ -91,7 +94,9 @@ class Registry:
             self._jobs[run_id] = job
             self._queue.append(job)
             self._renumber()
-        thread = threading.Thread(target=self._drive, args=(job,), name=f"train-{run_id}", daemon=True)  # fmt: skip
+        thread = threading.Thread(
+            target=self._drive, args=(job,), name=f"train-{run_id}", daemon=True
+        )
         thread.start()
         return job
 
@@ -153,14 +158,14 @@ class Registry:
     def _drive(self, job: Job) -> None:
         if not self._acquire(job):
             write_status_quietly(job, "stopped", error=None, pid=None)
-            job._finish("stopped")
+            job.finish("stopped")
             return
         try:
             job.executor.run(job, self.stop_grace)
         except Exception as exc:  # noqa: BLE001 - a broken pipe or spawn failure ends the job
             message = f"the training process failed to start: {type(exc).__name__}: {exc}"
             write_status_quietly(job, "failed", error=message)
-            job._finish("failed", message, "training")
+            job.finish("failed", message, "training")
         finally:
             self._release(job)
 
@@ -178,20 +183,22 @@ def default_registry() -> Registry:
     global _DEFAULT
     with _DEFAULT_LOCK:
         if _DEFAULT is None:
-            address = os.environ.get(RAY_ADDRESS_ENV) or None
-            name = os.environ.get(EXECUTOR_ENV) or ("ray" if address else "local")
+            address = settings.RAY_ADDRESS.get() or None
+            name = settings.EXECUTOR.get() or ("ray" if address else "local")
             try:
                 executor = make_executor(name, address if name == "ray" else None)
             except rundir.TrainingError:
                 executor = LocalExecutor()  # the Settings page says why when Ray is chosen there
             # On Ray, jobs the cluster cannot take yet wait in Ray's queue ("waiting for a Ray
             # worker"); the registry's own slots then only bound the jobs handed over.
-            slots = None if executor.name == "local" else int(os.environ.get(MAX_JOBS_ENV) or 64)
+            slots = None if executor.name == "local" else settings.max_jobs(64)
             _DEFAULT = Registry(max_concurrent=slots, executor=executor)
         return _DEFAULT
 
 
-def use_executor(name: str, address: str | None = None, registry: Registry | None = None) -> Any:
+def use_executor(
+    name: str, address: str | None = None, registry: Registry | None = None
+) -> Executor:
     """Send the registry's new jobs to the executor ``name`` (at ``address``), connecting
     first so that a cluster that cannot be joined is reported here (TrainingError) and the
     current executor stays. With Ray, as many jobs run at once as the cluster has CPUs (Ray
@@ -201,15 +208,15 @@ def use_executor(name: str, address: str | None = None, registry: Registry | Non
     if name == "ray":
         slots = max(1, executor.total_cpus())
     else:
-        slots = int(os.environ.get(MAX_JOBS_ENV) or 1)
+        slots = settings.max_jobs(1)
     registry.use(executor, slots)
     return executor
 
 
 def start_training(
-    design: Any,
+    design: Design,
     *,
-    data: Any = None,
+    data: DataSpec | str | None = None,
     run_dir: str | os.PathLike | None = None,
     root: str | os.PathLike | None = None,
     epochs: int | None = None,
@@ -226,20 +233,24 @@ def start_training(
     ``owner`` (the app's session id) is written before anything else, so no other session
     ever lists the run.
     """
-    from designer.spec import DataSpec
 
     design = design.copy()
     if isinstance(data, str):
-        data = DataSpec(dataset=data, seed=design.data.seed,
-                        validation_split=design.data.validation_split,
-                        test_split=design.data.test_split, scaling=design.data.scaling)  # fmt: skip
+        data = DataSpec(
+            dataset=data,
+            seed=design.data.seed,
+            validation_split=design.data.validation_split,
+            test_split=design.data.test_split,
+            scaling=design.data.scaling,
+        )
     if data is not None:
         design.data = data
     inputs = design.input_ids()
     if len(inputs) > 1:
         raise rundir.TrainingError(
-            f"this design has {len(inputs)} inputs ({', '.join(inputs)}) and the built-in data sets and "
-            "uploads feed one: export the Python script and train it on your own paired data"
+            f"this design has {len(inputs)} inputs ({', '.join(inputs)}) and the built-in data "
+            "sets and uploads feed one: export the Python script and train it on your own "
+            "paired data"
         )
     _check_data(design.data)
     _check_devices(design.training)
@@ -248,7 +259,9 @@ def start_training(
     else:
         path = Path(run_dir)
         if path.is_dir() and rundir.is_run_dir(path):
-            raise rundir.TrainingError(f"{path} already holds a run: resume it or choose another directory")  # fmt: skip
+            raise rundir.TrainingError(
+                f"{path} already holds a run: resume it or choose another directory"
+            )
         path.mkdir(parents=True, exist_ok=True)
     if owner:
         rundir.write_owner(path, owner)
@@ -256,15 +269,17 @@ def start_training(
     if epochs < 1:
         raise rundir.TrainingError(f"epochs must be at least 1, got {epochs}")
     design.save(path / rundir.DESIGN_FILE)
-    rundir.write_json(path / rundir.RUN_FILE, {"created": rundir.now_iso(), "limit": limit,
-                                               "offline": offline})  # fmt: skip
-    rundir.write_status(path, "queued", pid=os.getpid(), epochs=epochs, epochs_done=0, error=None)  # fmt: skip
-    request = TrainRequest(str(path), design.to_dict(), epochs, limit=limit, offline=offline,
-                           hooks=dict(hooks or {}))  # fmt: skip
+    rundir.write_json(
+        path / rundir.RUN_FILE, {"created": rundir.now_iso(), "limit": limit, "offline": offline}
+    )
+    rundir.write_status(path, "queued", pid=os.getpid(), epochs=epochs, epochs_done=0, error=None)
+    request = TrainRequest(
+        str(path), design.to_dict(), epochs, limit=limit, offline=offline, hooks=dict(hooks or {})
+    )
     return (registry or default_registry()).submit(request)
 
 
-def _check_devices(t: Any) -> None:
+def _check_devices(t: TrainSpec) -> None:
     if not 1 <= t.devices <= 64:
         raise rundir.TrainingError(f"devices must be between 1 and 64, got {t.devices}")
     if t.batch_size < t.devices:
@@ -274,7 +289,7 @@ def _check_devices(t: Any) -> None:
         )
 
 
-def _check_data(spec: Any) -> None:
+def _check_data(spec: DataSpec) -> None:
     """Catch the data mistakes that need no loading before a process is started for them."""
     from designer.data import DataError, get_info
 
@@ -304,13 +319,13 @@ def resume_training(
     ``fine_tune`` unfreezes the design's pretrained bases (saved so in the run's design.json)
     and trains on at the design's learning rate times ``lr_factor``.
     """
-    from designer.spec import load
-    from designer.training.model import unfreeze_bases
 
     path = Path(run_dir)
     registry = registry or default_registry()
     current = registry.get(path.name)
-    if (current is not None and not current.done) or rundir.read_status(path)["status"] in rundir.ACTIVE:  # fmt: skip
+    if (current is not None and not current.done) or rundir.read_status(path)[
+        "status"
+    ] in rundir.ACTIVE:
         raise rundir.TrainingError(f"run {path.name} is still training")
     if not (path / rundir.MODEL_FILE).is_file() or not (path / rundir.DESIGN_FILE).is_file():
         raise rundir.TrainingError(f"{path} has no saved model to continue from")
@@ -328,11 +343,23 @@ def resume_training(
         # are throttled); continue from the model, so rows match the weights that exist.
         history = history[:model_epoch]
         rundir.write_history(path, history)
-    rundir.write_status(path, "queued", pid=os.getpid(), error=None,
-                        epochs=len(history) + int(epochs), epochs_done=len(history))  # fmt: skip
+    rundir.write_status(
+        path,
+        "queued",
+        pid=os.getpid(),
+        error=None,
+        epochs=len(history) + int(epochs),
+        epochs_done=len(history),
+    )
     request = TrainRequest(
-        str(path), design.to_dict(), int(epochs), resume=True, fine_tune=fine_tune,
-        lr_factor=lr_factor, limit=settings.get("limit"), offline=bool(settings.get("offline")),
+        str(path),
+        design.to_dict(),
+        int(epochs),
+        resume=True,
+        fine_tune=fine_tune,
+        lr_factor=lr_factor,
+        limit=settings.get("limit"),
+        offline=bool(settings.get("offline")),
         hooks=dict(hooks or {}),
-    )  # fmt: skip
+    )
     return registry.submit(request, history)

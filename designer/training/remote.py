@@ -1,4 +1,5 @@
-"""The ``ray`` executor: each job is a Ray actor on a cluster (``pip install 'keras-designer[ray]'``).
+"""The ``ray`` executor: each job is a Ray actor on a cluster
+(``pip install 'keras-designer[ray]'``).
 
 The actor runs the very same :func:`designer.training.worker.train` as a local child process,
 in a scratch directory on whichever node Ray picked. Nothing assumes a shared filesystem: the
@@ -32,7 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from designer.training import rundir
+from designer import settings
+from designer.text import one_line
+from designer.training import rundir, worker
 from designer.training.job import Job
 from designer.training.local import end_lost, write_status_quietly
 from designer.training.raycluster import Node, connect, import_ray, nodes, resources
@@ -60,9 +63,6 @@ class Trainer:
     def train(self, request: TrainRequest, files: dict[str, bytes]) -> dict:
         import ray
 
-        from designer.training import worker
-        from designer.training.callbacks import Control
-
         for name, data in files.items():
             path = self._dir / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -73,7 +73,14 @@ class Trainer:
             data["path"] = str(self._dir / UPLOAD_DIR / Path(data["path"]).name)
         request.run_dir = str(self._dir)
         request.host = ray.util.get_node_ip_address()
+        # As in a local training process (worker.child_main): TensorFlow's start-up lines go
+        # nowhere, then everything the training writes to fds 1 and 2 goes to the run's log,
+        # which comes back with the run's files. Nothing reaches the launching side's stderr.
+        worker._redirect_output(None)
+        worker._warm_up()
         worker._redirect_output(self._dir / rundir.LOG_FILE)
+        from designer.training.callbacks import Control
+
         return worker.train(request, self._emit, Control(self._stop, self._pause, self._dir))
 
     def _emit(self, event: dict) -> None:
@@ -85,7 +92,11 @@ class Trainer:
         for path in self._dir.rglob("*"):
             rel = path.relative_to(self._dir)
             # Temporary files of atomic writes start with a dot; uploads were sent by us.
-            if path.is_file() and not any(p.startswith(".") for p in rel.parts) and rel.parts[0] != UPLOAD_DIR:  # fmt: skip
+            if (
+                path.is_file()
+                and not any(p.startswith(".") for p in rel.parts)
+                and rel.parts[0] != UPLOAD_DIR
+            ):
                 st = path.stat()
                 out[str(rel)] = (st.st_mtime_ns, st.st_size)
         return out
@@ -138,7 +149,8 @@ class RayExecutor:
         self.address = address or None
         self.num_cpus = num_cpus  # a local instance's CPUs (default: all of this machine's)
         self._actor_class = None
-        import_ray()  # a missing extra is reported when the executor is chosen, not at the first job
+        # A missing extra is reported when the executor is chosen, not at the first job.
+        import_ray()
 
     def describe(self) -> str:
         return f"Ray cluster at {self.address}" if self.address else "a local Ray instance"
@@ -176,22 +188,26 @@ class RayExecutor:
         design = job.request.design
         devices = int((design.get("training") or {}).get("devices") or 1)
         options = resources(devices, nodes(self.address))
-        # The worker has neither this machine's environment nor its files: resolve the test
-        # hooks here, and send the run directory's inputs (and an uploaded data file) along.
-        request = dataclasses.replace(job.request, executor=self.name, hooks=job.request.all_hooks(),
-                                      design=copy.deepcopy(design))  # fmt: skip
+        # The worker does not have this machine's files: send the run directory's inputs (and
+        # an uploaded data file) along.
+        request = dataclasses.replace(job.request, executor=self.name, design=copy.deepcopy(design))
         files = _outgoing(job.run_dir, request)
         actor = self._actor_class.options(**options).remote()
         try:
-            job._attach(None, _Flag(actor.stop.remote),
-                        _Flag(lambda: actor.pause.remote(True), lambda: actor.pause.remote(False)))  # fmt: skip
-            job._record({"type": "phase", "phase": "waiting for a Ray worker"})
+            job.attach(
+                None,
+                _Flag(actor.stop.remote),
+                _Flag(lambda: actor.pause.remote(True), lambda: actor.pause.remote(False)),
+            )
+            job.record({"type": "phase", "phase": "waiting for a Ray worker"})
             (job.run_dir / rundir.STOP_FILE).unlink(missing_ok=True)
             result = actor.train.remote(request, files)
             self._follow(ray, job, actor, result, stop_grace)
         finally:
-            for step in (lambda: ray.get(actor.cleanup.remote(), timeout=10),
-                         lambda: ray.kill(actor, no_restart=True)):  # fmt: skip
+            for step in (
+                lambda: ray.get(actor.cleanup.remote(), timeout=10),
+                lambda: ray.kill(actor, no_restart=True),
+            ):
                 try:
                     step()
                 except Exception:  # noqa: BLE001 - the actor (or its node) is gone already
@@ -211,7 +227,7 @@ class RayExecutor:
                 last_models = now
             _store(job.run_dir, files)
             for event in events:
-                job._record(event)
+                job.record(event)
             if events:
                 quiet_since = now
             if ready:
@@ -235,24 +251,30 @@ class RayExecutor:
             return
         name = type(exc).__name__
         if "ActorDied" in name or "ActorError" in name or "Unavailable" in name:
-            end_lost(job, "interrupted", f"the Ray worker ended unexpectedly: {_one_line(exc)}")
+            end_lost(job, "interrupted", f"the Ray worker ended unexpectedly: {_ray_error(exc)}")
         else:
-            message = f"on the Ray worker: {_one_line(exc)}"
+            message = f"on the Ray worker: {_ray_error(exc)}"
             write_status_quietly(job, "failed", error=message)
-            job._finish("failed", message, "training")
+            job.finish("failed", message, "training")
 
 
-def _one_line(exc: BaseException) -> str:
-    # A RayTaskError's text is the remote traceback: its last line names the error.
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    return (lines[-1] if lines else type(exc).__name__)[:300]
+def _ray_error(exc: BaseException) -> str:
+    """A RayTaskError's text is the remote traceback: its last line names the error."""
+    lines = [ln for ln in str(exc).splitlines() if ln.strip()]
+    return one_line(lines[-1]) if lines else type(exc).__name__
 
 
 def _outgoing(run_dir: Path, request: TrainRequest) -> dict[str, bytes]:
     """The files the worker needs: the run directory as it is (a resumed run's model and
     history included) and the design's own data file."""
     files = {}
-    for name in (rundir.DESIGN_FILE, rundir.RUN_FILE, rundir.STATUS_FILE, rundir.HISTORY_FILE, *MODEL_FILES):  # fmt: skip
+    for name in (
+        rundir.DESIGN_FILE,
+        rundir.RUN_FILE,
+        rundir.STATUS_FILE,
+        rundir.HISTORY_FILE,
+        *MODEL_FILES,
+    ):
         path = run_dir / name
         if path.is_file():
             files[name] = path.read_bytes()
@@ -287,6 +309,4 @@ def _store(run_dir: Path, files: dict[str, bytes]) -> None:
             status["pid_created"] = rundir.process_created(os.getpid())
             rundir.write_json(path, status)
             continue
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        settings.atomic_write_bytes(path, data)

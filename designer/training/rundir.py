@@ -6,11 +6,12 @@ A run directory holds::
     run.json       how the run was started (limit, offline), for resuming it the same way
     owner.txt      the app session that started it (optional; see write_owner)
     status.json    {"status", "pid", "pid_created", "started", "updated", "finished",
-                    "epochs_done", "epochs", "model_epoch", "error", "problems"}:
-                    rewritten at every transition and every epoch
+                    "epochs_done", "epochs", "model_epoch", "error", "problems", "reason"}:
+                    rewritten at every transition and every epoch; "reason" says why a run
+                    was stopped by a program (a search's pruner) rather than by a person
     history.csv    one row per epoch: ``epoch`` (1-based count) then Keras' metric names
                    (loss, accuracy, val_loss, val_accuracy...) and learning_rate
-    metrics.json   final test metrics (see designer.evaluate.report)
+    metrics.json   final test metrics (see designer.report.evaluate.report)
     model.keras    the last model (saved at most every 2 s and at the end; ``model_epoch``
                    says which epoch it holds); best.keras the best one by the monitored metric
     logs/          TensorBoard event files;  log.txt  the training process' stderr
@@ -29,11 +30,13 @@ import datetime as _dt
 import io
 import json
 import math
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from designer import settings
+from designer.errors import DesignerError
 
 DESIGN_FILE = "design.json"
 RUN_FILE = "run.json"
@@ -52,13 +55,14 @@ FINAL = ("finished", "stopped", "failed", "nan", "interrupted")
 STATUSES = ACTIVE + FINAL
 
 
-class TrainingError(ValueError):
+class TrainingError(DesignerError):
     """A run cannot be started or continued; the message is one line meant for the user."""
 
 
 def runs_root(root: str | Path | None = None) -> Path:
-    """Where new runs go: ``root``, else $KERAS_DESIGNER_RUNS, else ./runs."""
-    return Path(root or os.environ.get("KERAS_DESIGNER_RUNS") or "runs")
+    """Where runs go and are listed: ``root``, else the one runs folder of the app and the
+    command line (:func:`designer.settings.runs_dir`)."""
+    return Path(root) if root else settings.runs_dir()
 
 
 def now_iso() -> str:
@@ -67,7 +71,7 @@ def now_iso() -> str:
 
 def write_owner(path: str | Path, owner: str) -> None:
     """Mark a run (or a sweep or bag folder) as one app session's: other sessions don't list it."""
-    write_text_atomic(Path(path) / OWNER_FILE, owner)
+    settings.atomic_write_text(Path(path) / OWNER_FILE, owner)
 
 
 def read_owner(path: str | Path) -> str | None:
@@ -93,15 +97,8 @@ def new_run_dir(root: str | Path | None, name: str) -> Path:
     raise TrainingError(f"cannot find a free run directory name under {parent}")
 
 
-# ---- atomic writes ---------------------------------------------------------------------------
-def write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_json(path: Path, data: Any) -> None:
-    write_text_atomic(path, json.dumps(_finite(data), indent=2) + "\n")
+    settings.atomic_write_text(path, json.dumps(_finite(data), indent=2) + "\n")
 
 
 def read_json(path: Path) -> Any:
@@ -181,6 +178,18 @@ def read_status(run_dir: str | Path) -> dict:
     return data
 
 
+def record_stop_reason(run_dir: str | Path, reason: str) -> None:
+    """Say why a stopped run was stopped: status.json's ``error`` and ``reason``, and a line at
+    the end of its log. Best effort: a full disk must not keep the job from ending."""
+    path = Path(run_dir)
+    try:
+        write_status(path, "stopped", error=reason, reason=reason)
+        with open(path / LOG_FILE, "a", encoding="utf-8") as log:
+            log.write(f"{now_iso()} stopped: {reason}\n")
+    except OSError:
+        pass
+
+
 def request_stop(run_dir: str | Path) -> None:
     """Ask whichever process trains ``run_dir`` to stop (checked once per batch)."""
     (Path(run_dir) / STOP_FILE).touch()
@@ -221,7 +230,7 @@ def write_history(run_dir: str | Path, rows: list[dict[str, Any]]) -> None:
     writer.writeheader()
     for row in rows:
         writer.writerow({k: _cell(v) for k, v in row.items()})
-    write_text_atomic(Path(run_dir) / HISTORY_FILE, buf.getvalue())
+    settings.atomic_write_text(Path(run_dir) / HISTORY_FILE, buf.getvalue())
 
 
 def _cell(value: Any) -> Any:
@@ -233,8 +242,17 @@ def _cell(value: Any) -> Any:
 def best_metric(rows: list[dict[str, Any]]) -> tuple[str, float] | None:
     """The best validation value of a history: val_accuracy (max) or val_loss (min), else the
     training accuracy/loss for runs without a validation set."""
-    for name, better in (("val_accuracy", max), ("val_loss", min), ("accuracy", max), ("loss", min)):  # fmt: skip
-        values = [r[name] for r in rows if isinstance(r.get(name), (int, float)) and math.isfinite(r[name])]  # fmt: skip
+    for name, better in (
+        ("val_accuracy", max),
+        ("val_loss", min),
+        ("accuracy", max),
+        ("loss", min),
+    ):
+        values = [
+            r[name]
+            for r in rows
+            if isinstance(r.get(name), (int, float)) and math.isfinite(r[name])
+        ]
         if values:
             return name, float(better(values))
     return None

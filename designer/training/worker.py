@@ -25,13 +25,18 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from designer.design import compile_catalog, compiling
+from designer.design.spec import Design
+from designer.model.augmentation import (
+    augmentation_problems,
+    build_training_model,
+    set_bases_trainable,
+)
+from designer.model.build import analyze, compile_model
+from designer.text import error_line
 from designer.training import rundir
+from designer.training.devices import strategy_for
 from designer.training.request import TrainRequest
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:300]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _warm_up() -> None:
@@ -82,7 +87,7 @@ def child_main(conn, stop_event, pause_event) -> None:
                 connected[0] = False
 
     if warm_error is not None:
-        message = f"the training process could not start: {_one_line(warm_error)}"
+        message = f"the training process could not start: {error_line(warm_error)}"
         rundir.write_status(run_dir, "failed", pid=os.getpid(), error=message)
         emit({"type": "done", "status": "failed", "error": message, "error_kind": "training"})
         return
@@ -99,8 +104,14 @@ def train(request: TrainRequest, emit, control) -> dict:
     """Run one training job; returns the final ``done`` event (also emitted)."""
     run_dir = Path(request.run_dir)
     request = dataclasses.replace(request, host=request.host or socket.gethostname())
-    rundir.write_status(run_dir, "running", pid=os.getpid(), error=None, executor=request.executor,
-                        host=request.host)  # fmt: skip
+    rundir.write_status(
+        run_dir,
+        "running",
+        pid=os.getpid(),
+        error=None,
+        executor=request.executor,
+        host=request.host,
+    )
     (run_dir / rundir.STOP_FILE).unlink(missing_ok=True)
     state: dict[str, Any] = {"history": rundir.read_history(run_dir) if request.resume else []}
     try:
@@ -109,9 +120,12 @@ def train(request: TrainRequest, emit, control) -> dict:
         with contextlib.suppress(OSError):  # log.txt may be on the disk that just filled up
             traceback.print_exc(file=sys.stderr)
         kind = "data" if type(exc).__name__ == "DataError" else "training"
-        error = _one_line(exc)
+        error = error_line(exc)
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            error = f"the disk is full (no space left on device) while writing to {run_dir}: free some space, then resume the run"  # fmt: skip
+            error = (
+                f"the disk is full (no space left on device) while writing to {run_dir}: "
+                "free some space, then resume the run"
+            )
         done = {"type": "done", "status": "failed", "error": error, "error_kind": kind}
     # A full disk may refuse the log and even status.json: the job still hears the verdict
     # below, and the last complete status.json stays (every write is atomic).
@@ -119,30 +133,29 @@ def train(request: TrainRequest, emit, control) -> dict:
         sys.stderr.flush()
     with contextlib.suppress(OSError):
         rundir.write_status(
-            run_dir, done["status"], error=done.get("error"),
-            epochs_done=len(state["history"]), finished=rundir.now_iso(),
+            run_dir,
+            done["status"],
+            error=done.get("error"),
+            epochs_done=len(state["history"]),
+            finished=rundir.now_iso(),
             problems=done.get("problems", []),
-        )  # fmt: skip
+        )
     emit(done)
     return done
 
 
 def _problems(design, info, resume: bool) -> list[tuple[str, str]]:
-    from designer import compiling
-    from designer.build import analyze
     from designer.data import check_fit
-    from designer.training.model import augmentation_problems
 
     analysis = analyze(design)
     problems = list(analysis.problems)
     problems += compiling.problems(design.compile)
     if analysis.ok:
-        shape = lambda i: tuple(analysis.nodes[i].output_shape[1:])  # noqa: E731
-        problems += check_fit(
-            info,
-            {i: shape(i) for i in design.input_ids()},
-            {o: shape(o) for o in design.output_ids()},
-        )
+
+        def shapes(ids: list[str]) -> dict[str, tuple]:
+            return {i: tuple(analysis.nodes[i].output_shape[1:]) for i in ids}
+
+        problems += check_fit(info, shapes(design.input_ids()), shapes(design.output_ids()))
         if not resume:
             problems += augmentation_problems(design)
     return problems
@@ -150,11 +163,8 @@ def _problems(design, info, resume: bool) -> list[tuple[str, str]]:
 
 def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> dict:
     from designer.data import load_dataset
-    from designer.spec import Design
-    from designer.training.devices import strategy_for
 
     design = Design.from_dict(request.design)
-    hooks = request.all_hooks()
     # First, before anything in this process starts TensorFlow's runtime (see devices.py).
     device_warnings: list[str] = []
     strategy = strategy_for(design.training.devices, device_warnings)
@@ -170,13 +180,17 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
     problems = _problems(design, info, request.resume)
     if problems:
         lines = [f"{node_id}: {msg}" for node_id, msg in problems]
-        return {"type": "done", "status": "failed", "error": "; ".join(lines)[:1000],
-                "error_kind": "design", "problems": [list(p) for p in problems]}  # fmt: skip
+        return {
+            "type": "done",
+            "status": "failed",
+            "error": "; ".join(lines)[:1000],
+            "error_kind": "design",
+            "problems": [list(p) for p in problems],
+        }
 
     import keras
     import numpy as np
 
-    from designer import compiling
     from designer.data import encode_labels_for_loss
     from designer.training import callbacks as cb
 
@@ -197,7 +211,7 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
     initial = len(history)
     total = initial + request.epochs
     batches = max(1, -(-len(data.y_train) // t.batch_size))
-    progress = cb.Progress(emit, control, run_dir, batches, request.batch_interval, hooks)
+    progress = cb.Progress(emit, control, run_dir, batches, request.batch_interval, request.hooks)
     grid = None
     if info.kind == "points2d" and info.task != "regression":
         grid = cb.DecisionGrid(np.concatenate([data.x_train, data.x_val, data.x_test]))
@@ -207,27 +221,51 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
     for warning in warnings:
         emit({"type": "warning", "message": warning})
     rundir.write_status(run_dir, "running", epochs=total, epochs_done=initial)
-    emit({"type": "start", "pid": os.getpid(), "epochs": total, "initial_epoch": initial,
-          "batches": batches, "task": info.task, "kind": info.kind,
-          "class_names": list(info.class_names), "history": list(history),
-          "samples": {"train": len(data.y_train), "val": len(data.y_val), "test": len(data.y_test)},
-          "learning_rate": cb.current_lr(model), "host": request.host,
-          "replicas": strategy.num_replicas_in_sync if strategy else 1})  # fmt: skip
+    emit(
+        {
+            "type": "start",
+            "pid": os.getpid(),
+            "epochs": total,
+            "initial_epoch": initial,
+            "batches": batches,
+            "task": info.task,
+            "kind": info.kind,
+            "class_names": list(info.class_names),
+            "history": list(history),
+            "samples": {
+                "train": len(data.y_train),
+                "val": len(data.y_val),
+                "test": len(data.y_test),
+            },
+            "learning_rate": cb.current_lr(model),
+            "host": request.host,
+            "replicas": strategy.num_replicas_in_sync if strategy else 1,
+        }
+    )
     if control.should_stop():  # stopped while loading or building: nothing to train
         return {"type": "done", "status": "stopped", "error": None}
     emit({"type": "phase", "phase": "training"})
     model.fit(
-        data.x_train, enc(data.y_train),
+        data.x_train,
+        enc(data.y_train),
         validation_data=(data.x_val, enc(data.y_val)) if has_val else None,
-        batch_size=t.batch_size, epochs=total, initial_epoch=initial,
-        callbacks=callbacks, verbose=0, shuffle=True,
-    )  # fmt: skip
+        batch_size=t.batch_size,
+        epochs=total,
+        initial_epoch=initial,
+        callbacks=callbacks,
+        verbose=0,
+        shuffle=True,
+    )
 
     if progress.nan_at is not None:
         epoch, batch = progress.nan_at
-        return {"type": "done", "status": "nan", "error_kind": "nan",
-                "error": f"the loss became NaN at epoch {epoch}, batch {batch}: lower the "
-                         "learning rate, scale the data, or add BatchNormalization"}  # fmt: skip
+        return {
+            "type": "done",
+            "status": "nan",
+            "error_kind": "nan",
+            "error": f"the loss became NaN at epoch {epoch}, batch {batch}: lower the "
+            "learning rate, scale the data, or add BatchNormalization",
+        }
     status = "stopped" if progress.stopped else "finished"
     emit({"type": "phase", "phase": "saving"})
     cb.save_model(model, run_dir / rundir.MODEL_FILE)
@@ -241,12 +279,9 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
 def _model(request: TrainRequest, design, resolved, run_dir: Path):
     import keras
 
-    from designer import compiling
-    from designer.training.model import build_training_model, set_bases_trainable
-
     if not request.resume:
         model = build_training_model(design, offline=request.offline)
-        compiling.compile_model(model, resolved)
+        compile_model(model, resolved)
         return model
     # Loading with compile=True keeps the optimizer's state (Adam's moments), so a resumed
     # run continues the same descent instead of restarting it.
@@ -258,8 +293,6 @@ def _model(request: TrainRequest, design, resolved, run_dir: Path):
         # Lower the rate the run had reached (ReduceLROnPlateau may have lowered it already).
         lr = current_lr(model)
         if not math.isfinite(lr):
-            from designer import compile_catalog
-
             params = compile_catalog.OPTIMIZERS[resolved.optimizer].params
             lr = resolved.optimizer_params.get("learning_rate") or next(
                 p.default for p in params if p.name == "learning_rate"
@@ -267,13 +300,13 @@ def _model(request: TrainRequest, design, resolved, run_dir: Path):
         resolved.optimizer_params["learning_rate"] = float(lr) * request.lr_factor
         # Changing what is trainable needs a fresh compile; a new optimizer at a lower rate
         # is the usual fine-tuning recipe anyway.
-        compiling.compile_model(model, resolved)
+        compile_model(model, resolved)
     return model
 
 
 def _test_metrics(model, data, resolved, enc) -> dict:
-    """metrics.json: designer.evaluate's report on the test split (validation if none)."""
-    from designer import evaluate
+    """metrics.json: designer.report.evaluate's report on the test split (validation if none)."""
+    from designer.report import evaluate
 
     split = "test" if len(data.y_test) else "validation"
     x, y = (data.x_test, data.y_test) if split == "test" else (data.x_val, data.y_val)

@@ -1,0 +1,444 @@
+"""Plotly figure builders: training curves, confusion matrix, decision boundary, weights...
+
+No Streamlit here, so every picture can be tested. Plotly is imported inside the builders, so
+importing this module stays cheap. Colours and captions shared with the graph drawing live in
+:mod:`designer.report.drawing`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from designer.report.drawing import ACCENT, CLASS_COLOURS, TRAIN_COLOUR, VAL_COLOUR
+
+
+# ---- Plotly figures ------------------------------------------------------------------------------
+def _go():
+    import plotly.graph_objects as go
+
+    return go
+
+
+def _layout(fig, title: str, height: int = 340, **kw):
+    fig.update_layout(
+        title={"text": title, "x": 0.0, "font": {"size": 16}},
+        height=height,
+        margin={"l": 50, "r": 20, "t": 45, "b": 45},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+        **kw,
+    )
+    return fig
+
+
+# Metrics that live in [0, 1]: their charts show the whole range.
+BOUNDED_METRICS = frozenset(
+    {
+        "accuracy",
+        "binary_accuracy",
+        "categorical_accuracy",
+        "sparse_categorical_accuracy",
+        "auc",
+        "precision",
+        "recall",
+        "top_k_categorical_accuracy",
+    }
+)
+
+
+def metric_label(metric: str) -> str:
+    return {"loss": "Loss", "accuracy": "Accuracy", "mae": "Mean absolute error"}.get(
+        metric, metric.replace("_", " ").capitalize()
+    )
+
+
+def curves_figure(runs: Sequence[tuple[str, dict[str, list[float]]]], metric: str):
+    """``metric`` per epoch, train (solid) vs validation (dashed), for one or several runs.
+
+    ``runs`` is ``[(label, history), ...]`` where a history maps ``loss``, ``val_loss``... to
+    one value per epoch, as ``keras.callbacks.History`` does.
+    """
+    go = _go()
+    fig = go.Figure()
+    single = len(runs) == 1
+    for i, (label, history) in enumerate(runs):
+        colour = CLASS_COLOURS[i % len(CLASS_COLOURS)]
+        for key, dash, name in (
+            (metric, "solid", "train"),
+            (f"val_{metric}", "dash", "validation"),
+        ):
+            values = list(history.get(key) or [])
+            if not values:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(values) + 1)),
+                    y=values,
+                    mode="lines+markers" if len(values) < 30 else "lines",
+                    name=name if single else f"{label} · {name}",
+                    line={
+                        "dash": dash,
+                        "width": 2.5,
+                        "color": (TRAIN_COLOUR if name == "train" else VAL_COLOUR)
+                        if single
+                        else colour,
+                    },
+                )
+            )
+    fig = _layout(fig, metric_label(metric), xaxis_title="epoch")
+    # Whole epochs only (Plotly would label 1.5 on a 3-epoch run), at most ~10 ticks.
+    longest = max((len(t.x) for t in fig.data), default=1)
+    fig.update_xaxes(tick0=1, dtick=max(1, math.ceil(longest / 10)), rangemode="nonnegative")
+    if metric in BOUNDED_METRICS:  # a 0.93 → 0.95 climb must not look like 0 → 100 %
+        fig.update_yaxes(range=[0, 1.02])
+    else:
+        fig.update_yaxes(rangemode="tozero")
+    if not fig.data:
+        fig.add_annotation(
+            text="no epochs yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+        )
+    return fig
+
+
+def confusion_figure(matrix: Any, class_names: Sequence[str], *, normalize: bool = False):
+    """Counts (or row-normalised fractions) with the number in each cell, true classes as rows."""
+    go = _go()
+    m = np.asarray(matrix, dtype=float)
+    if normalize:
+        sums = m.sum(axis=1, keepdims=True)
+        m = np.divide(m, sums, out=np.zeros_like(m), where=sums > 0)
+    names = [str(c) for c in class_names] or [str(i) for i in range(len(m))]
+    text = [[f"{v:.2f}" if normalize else f"{int(v)}" for v in row] for row in m]
+    fig = go.Figure(
+        go.Heatmap(
+            z=m,
+            x=names,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Blues",
+            hovertemplate="true %{y} · predicted %{x}: %{text}<extra></extra>",
+            showscale=False,
+        )
+    )
+    size = max(360, min(700, 40 * len(names) + 160))
+    _layout(
+        fig,
+        "Confusion matrix" + (" (row-normalised)" if normalize else ""),
+        height=size,
+        xaxis_title="predicted",
+        yaxis_title="true",
+    )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def scatter2d_figure(x: Any, y: Any, class_names: Sequence[str], title: str = "The points"):
+    go = _go()
+    x, y = np.asarray(x), np.asarray(y).reshape(-1)
+    fig = go.Figure()
+    for k, name in enumerate(class_names):
+        sel = y == k
+        fig.add_trace(
+            go.Scatter(
+                x=x[sel, 0],
+                y=x[sel, 1],
+                mode="markers",
+                name=str(name),
+                marker={
+                    "size": 6,
+                    "color": CLASS_COLOURS[k % 10],
+                    "line": {"width": 0.5, "color": "white"},
+                },
+            )
+        )
+    _layout(fig, title, height=420, xaxis_title="x1", yaxis_title="x2")
+    fig.update_xaxes(constrain="domain")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+    return fig
+
+
+def decision_boundary_figure(
+    xs: Any,
+    ys: Any,
+    z: Any,
+    points: Any,
+    labels: Any,
+    class_names: Sequence[str],
+    title: str = "Decision boundary",
+):
+    """The TensorFlow-Playground picture: the model's prediction over the plane, points on top.
+
+    ``z[i][j]`` is the predicted class (or, for two classes, the probability of class 1) at
+    ``(xs[j], ys[i])``.
+    """
+    go = _go()
+    z = np.asarray(z, dtype=float)
+    k = max(2, len(class_names))
+    if k == 2:
+        scale = [[0, "#BBDEFB"], [0.5, "#FFFFFF"], [1, "#FFCCBC"]]
+        zmin, zmax = 0.0, 1.0
+    else:
+        colours = [CLASS_COLOURS[i % 10] for i in range(k)]
+        scale = []
+        for i, c in enumerate(colours):
+            scale += [[i / k, c], [(i + 1) / k, c]]
+        zmin, zmax = -0.5, k - 0.5
+    fig = go.Figure(
+        go.Heatmap(
+            x=xs,
+            y=ys,
+            z=z,
+            colorscale=scale,
+            zmin=zmin,
+            zmax=zmax,
+            showscale=False,
+            opacity=0.55 if k > 2 else 1.0,
+            hoverinfo="skip",
+        )
+    )
+    scatter = scatter2d_figure(points, labels, class_names)
+    for trace in scatter.data:
+        fig.add_trace(trace)
+    _layout(fig, title, height=440, xaxis_title="x1", yaxis_title="x2")
+    # Square units, and the plot shrinks to the map instead of padding it with empty plane.
+    fig.update_xaxes(range=[float(np.min(xs)), float(np.max(xs))], constrain="domain")
+    fig.update_yaxes(
+        range=[float(np.min(ys)), float(np.max(ys))],
+        scaleanchor="x",
+        scaleratio=1,
+        constrain="domain",
+    )
+    return fig
+
+
+def class_balance_figure(y: Any, class_names: Sequence[str], title: str = "Samples per class"):
+    go = _go()
+    counts = np.bincount(np.asarray(y).reshape(-1).astype(int), minlength=len(class_names))
+    fig = go.Figure(
+        go.Bar(
+            x=[str(c) for c in class_names],
+            y=counts[: len(class_names)],
+            marker_color=ACCENT,
+            text=counts[: len(class_names)],
+            textposition="outside",
+        )
+    )
+    _layout(fig, title, height=300, yaxis_title="samples")
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def histogram_figure(values: Any, title: str, *, bins: int = 50, colour: str = TRAIN_COLOUR):
+    go = _go()
+    v = np.asarray(values, dtype=float).reshape(-1)
+    fig = go.Figure(go.Histogram(x=v, nbinsx=bins, marker_color=colour))
+    return _layout(fig, title, height=280, xaxis_title="value", yaxis_title="count", bargap=0.02)
+
+
+def heatmap_figure(matrix: Any, title: str, *, x_title: str = "", y_title: str = ""):
+    """A weight matrix as a diverging heatmap centred on zero (Dense kernels)."""
+    go = _go()
+    m = np.asarray(matrix, dtype=float)
+    if m.ndim != 2:
+        m = m.reshape(m.shape[0], -1) if m.ndim > 2 else m.reshape(1, -1)
+    bound = float(np.abs(m).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=m, colorscale="RdBu", zmid=0, zmin=-bound, zmax=bound))
+    _layout(
+        fig,
+        title,
+        height=min(600, max(260, 6 * m.shape[0] + 120)),
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
+def image_grid_figure(
+    images: Any,
+    titles: Sequence[str] | None = None,
+    *,
+    cols: int = 8,
+    title: str = "",
+    diverging: bool = False,
+):
+    """Images (n, h, w) or (n, h, w, c) in a grid, each with an optional small title.
+
+    ``diverging``: signed values (weights) in red and blue around a white zero, one scale for
+    all images, instead of each image stretched to grey.
+    """
+    go = _go()
+    from plotly.subplots import make_subplots
+
+    imgs = np.asarray(images, dtype=float)
+    if imgs.ndim == 4 and imgs.shape[-1] == 1:
+        imgs = imgs[..., 0]
+    n = len(imgs)
+    cols = max(1, min(cols, n))
+    rows = max(1, -(-n // cols))
+    titles = [str(t) for t in (titles or [""] * n)]
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=titles + [""] * (rows * cols - n),
+        horizontal_spacing=0.01,
+        vertical_spacing=0.08 if any(titles) else 0.02,
+    )
+    bound = float(np.abs(imgs).max()) or 1.0
+    for i, img in enumerate(imgs):
+        r, c = divmod(i, cols)
+        if diverging and img.ndim == 2:
+            fig.add_trace(
+                go.Heatmap(
+                    z=img,
+                    colorscale="RdBu",
+                    zmid=0,
+                    zmin=-bound,
+                    zmax=bound,
+                    showscale=False,
+                    hoverinfo="skip",
+                ),
+                row=r + 1,
+                col=c + 1,
+            )
+            continue
+        lo, hi = float(img.min()), float(img.max())
+        norm = (img - lo) / (hi - lo) if hi > lo else np.zeros_like(img)
+        if norm.ndim == 3:
+            trace = go.Image(z=(norm * 255).astype(np.uint8))
+        else:
+            trace = go.Heatmap(
+                z=norm,
+                colorscale="gray_r" if hi > lo else "gray",
+                showscale=False,
+                hoverinfo="skip",
+            )
+        fig.add_trace(trace, row=r + 1, col=c + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    for a in fig.layout.annotations:
+        a.font = {"size": 11}
+    fig.update_layout(
+        height=max(140, rows * (720 // max(cols, 6)) + 40),
+        title=title,
+        margin={"l": 5, "r": 5, "t": 40 if title else 20, "b": 5},
+        template="plotly_white",
+    )
+    return fig
+
+
+def pixel_canvas_figure(grid: Any, size: int = 340):
+    """A picture to draw on: one square marker per pixel (ink dark on white, values in [0, 1]).
+
+    Shown with Streamlit's selection events, a click, a box or a lasso over the squares tells
+    the page which pixels to paint.
+    """
+    go = _go()
+    g = np.clip(np.asarray(grid, dtype=float), 0.0, 1.0)
+    h, w = g.shape
+    rows, cols = np.divmod(np.arange(h * w), w)
+    cell = size / max(h, w)
+    fig = go.Figure(
+        go.Scatter(
+            x=cols,
+            y=rows,
+            mode="markers",
+            hoverinfo="none",
+            marker={
+                "symbol": "square",
+                "size": cell * 0.92,
+                "color": g.ravel(),
+                "cmin": 0,
+                "cmax": 1,
+                "colorscale": [[0, "#FFFFFF"], [1, "#1F2933"]],
+                "line": {"width": 0.5, "color": "#CFD8DC"},
+            },
+        )
+    )
+    fig.update_xaxes(visible=False, range=[-0.5, w - 0.5], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[h - 0.5, -0.5], fixedrange=True, scaleanchor="x")
+    fig.update_layout(
+        width=size + 20,
+        height=size + 20,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        dragmode="select",
+        template="plotly_white",
+        showlegend=False,
+    )
+    return fig
+
+
+def roc_figure(fpr: Any, tpr: Any, auc: float):
+    go = _go()
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            x=[0, 1],
+            y=[0, 1],
+            mode="lines",
+            name="chance",
+            line={"dash": "dot", "color": "#9E9E9E"},
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=fpr,
+            y=tpr,
+            mode="lines",
+            name=f"model (AUC {auc:.3f})",
+            line={"color": ACCENT, "width": 3},
+        )
+    )
+    _layout(
+        fig,
+        "ROC curve",
+        height=400,
+        xaxis_title="false positive rate",
+        yaxis_title="true positive rate",
+    )
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, range=[0, 1])
+    return fig
+
+
+def residuals_figure(y_true: Any, y_pred: Any):
+    go = _go()
+    t = np.asarray(y_true, dtype=float).reshape(-1)
+    p = np.asarray(y_pred, dtype=float).reshape(-1)
+    fig = go.Figure(
+        go.Scatter(
+            x=p, y=t - p, mode="markers", marker={"color": TRAIN_COLOUR, "size": 6}, name="residual"
+        )
+    )
+    fig.add_hline(y=0, line_dash="dash", line_color=ACCENT)
+    return _layout(
+        fig,
+        "Residuals (true − predicted)",
+        height=380,
+        xaxis_title="predicted",
+        yaxis_title="residual",
+    )
+
+
+def probabilities_figure(probs: Any, class_names: Sequence[str]):
+    go = _go()
+    p = np.asarray(probs, dtype=float).reshape(-1)
+    names = (
+        [str(c) for c in class_names]
+        if len(class_names) == len(p)
+        else [str(i) for i in range(len(p))]
+    )
+    colours = [ACCENT if i == int(p.argmax()) else "#90A4AE" for i in range(len(p))]
+    fig = go.Figure(
+        go.Bar(
+            x=names, y=p, marker_color=colours, text=[f"{v:.2f}" for v in p], textposition="outside"
+        )
+    )
+    _layout(fig, "Prediction", height=300, yaxis_range=[0, 1.1])
+    fig.update_xaxes(type="category")
+    return fig
