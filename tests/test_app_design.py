@@ -224,6 +224,26 @@ def test_a_stale_field_does_not_overwrite_what_another_tab_wrote(app, tmp_path):
     assert Design.from_dict(json.loads(path.read_text())["design"]) == design(app)
 
 
+def test_a_replaced_field_sent_again_after_an_undo_changes_nothing(app, tmp_path):
+    """A browser may send a replaced field's value again, and Streamlit still holds that old
+    widget's callback. After 10 → 115 → 48 and an undo back to 115, the field drawn at 115
+    holds its drawn value again (A-B-A), yet sending it again with 48 must not bring 48 back:
+    the walk of issue 14 saw exactly this (the design after the undo became the one before)."""
+    widget(app, "number_input", "p:output:units").set_value(115).run()
+    replaced = widget(app, "number_input", "p:output:units")  # drawn while the design held 115
+    replaced.set_value(48).run()
+    assert design(app).node("output").params["units"] == 48
+    app.button(key="undo").click().run()
+    assert design(app).node("output").params["units"] == 115
+    states = app._tree.get_widget_states()  # what the browser sends: the page as drawn...
+    states.widgets.append(replaced._widget_state)  # ...and the old field, still at 48
+    app._run(states)
+    assert not app.exception
+    assert design(app).node("output").params["units"] == 115
+    saved = json.loads(session_file(app, tmp_path).read_text())["design"]
+    assert Design.from_dict(saved).node("output").params["units"] == 115
+
+
 def test_a_palette_chip_drawn_before_another_edit_adds_nothing(app, tmp_path):
     """The palette edits by value (the chip's name), so its key carries the revision: a chip
     picked on a page drawn before another tab's edit (or sent again by a stale browser) does

@@ -65,15 +65,19 @@ def draw(
         label,
         key=key,
         on_change=on_change,
-        args=(field, key, drawn, untouched, convert),
+        args=(field, key, drawn, untouched, convert, state.revision()),
         **kwargs,
     )
     show_error(field.name)
     return out
 
 
-def on_change(field: Field, key: str, drawn: Any, untouched: Any, convert: Callable) -> None:
-    """The widget's callback: the person changed it; apply the change if it still applies."""
+def on_change(
+    field: Field, key: str, drawn: Any, untouched: Any, convert: Callable, drawn_at: int
+) -> None:
+    """The widget's callback: the person changed it; apply the change if it still applies
+    (the field still holds ``drawn`` and nothing made the widget of revision ``drawn_at``
+    stale: see :func:`ui.state.write`)."""
     ss = st.session_state
     if key not in ss:
         return
@@ -87,7 +91,12 @@ def on_change(field: Field, key: str, drawn: Any, untouched: Any, convert: Calla
         state.set_field_error(field.name, str(exc))
         return
     try:
-        state.write(lambda d: field.change(d, value), expect=lambda d: field.read(d) == drawn)
+        state.write(
+            lambda d: field.change(d, value),
+            expect=lambda d: field.read(d) == drawn,
+            field=field.name,
+            drawn_at=drawn_at,
+        )
     except EditError as exc:
         state.set_field_error(field.name, str(exc))
         return

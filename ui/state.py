@@ -21,7 +21,11 @@ How widgets and the design meet (the rule that keeps a design from changing by i
    (:func:`ui.fields.on_change`), which passes :func:`write` the value the widget was drawn
    from. The change applies only if that part of the design still holds it: a callback of a
    stale widget (a run cut short by a page switch, another tab) changes nothing, while two
-   fields changed in one rerun both land.
+   fields changed in one rerun both land. A value alone can come back (an undo restores it),
+   so a field's callback also passes the revision it was drawn at: it is refused when that
+   field was written since, or when the design jumped since (undo/redo, a whole new design,
+   another tab's change). Streamlit keeps a stale widget's callback after its widget is gone,
+   and a browser that sends the old widget's value again makes it fire once more.
 4. **The session file is shared by the tabs of one session**: before each change, and at the
    start of each run, a newer file (another tab's edit) is adopted, under a per-session lock.
 
@@ -54,6 +58,10 @@ DESIGN = "design"
 REVISION = "design_revision"  # moves on with every change of the design (see the rules above)
 FILE_STAMP = "session_file_stamp"  # mtime of the session file as this tab last read or wrote it
 HISTORY = "history"
+# The revision of the last jump (undo/redo, a whole new design, another tab's change) and, per
+# field name, the revision its last write made: a field drawn before either is stale (rule 3).
+JUMPED = "design_jump_revision"
+FIELD_WRITES = "field_write_revisions"
 SELECTED = "selected_node"  # the layer the inspector shows (not a widget key: it outlives pages)
 SELECTION_REVISION = "selection_revision"  # moves on with every change of the selection
 RUN_ID = "run_id"  # the run this session started last (Train re-attaches to it)
@@ -111,6 +119,8 @@ def ensure() -> None:
         saved = _read(sid)
         ss[DESIGN] = saved.get("design") or templates.blank()
         ss[REVISION] = int(saved.get("revision") or 0)
+        ss[JUMPED] = ss[REVISION]
+        ss[FIELD_WRITES] = {}
         ss[FILE_STAMP] = saved.get("stamp")
         ss[RUN_ID] = saved.get("run_id")
         ss[SEARCH] = saved.get("search_dir")
@@ -174,6 +184,7 @@ def _adopt_newer_file() -> None:
     if int(saved.get("revision") or 0) > ss[REVISION]:
         ss[DESIGN] = saved["design"]
         ss[REVISION] = int(saved["revision"])
+        ss[JUMPED] = ss[REVISION]
         ss[SUMMARY] = saved.get("summary") or {}
         ss[FIELD_ERRORS] = {}
     if saved.get("run_id") and saved.get("run_id") != ss.get(RUN_ID):
@@ -229,13 +240,17 @@ def write(
     expect: Callable[[Design], bool] | None = None,
     select: str | None = None,
     kind: str = "edit",
+    field: str | None = None,
+    drawn_at: int | None = None,
 ) -> bool:
     """The one way the design changes. Returns True when it did.
 
     ``change(design)`` returns the new design (or ``(design, id of a node to select)``) and
     raises :class:`EditError` when the request makes no sense. ``expect(design)`` must hold
     for the change to apply (compare-and-set: see the rules at the top); when it does not, the
-    widget that asked was stale and nothing happens. ``kind``:
+    widget that asked was stale and nothing happens. A field's widget also names its ``field``
+    and the revision it was ``drawn_at``: the change is refused when that field was written,
+    or the design jumped, after it was drawn. ``kind``:
 
     * ``"edit"``: a person's change; every new or changed value must pass the catalog's check
       (EditError with the first reason otherwise).
@@ -247,6 +262,8 @@ def write(
     with _lock(session_id()):
         _adopt_newer_file()
         old = ss[DESIGN]
+        if drawn_at is not None and drawn_at < _stale_before(field):
+            return False
         if expect is not None:
             try:
                 if not expect(old):
@@ -270,6 +287,10 @@ def write(
             ss[HISTORY].record(old)
         ss[DESIGN] = new
         ss[REVISION] += 1
+        if kind != "edit":
+            ss[JUMPED] = ss[REVISION]
+        if field is not None:
+            ss.setdefault(FIELD_WRITES, {})[field] = ss[REVISION]
         ss[SUMMARY] = {}  # recounted where shapes are shown
         ss[FIELD_ERRORS] = {}
         target = chosen or select
@@ -281,6 +302,13 @@ def write(
             _set_selected(_default_selection(new))
         _save()
     return True
+
+
+def _stale_before(field: str | None) -> int:
+    """Widgets of ``field`` drawn at a lower revision than this are stale (rule 3)."""
+    ss = st.session_state
+    written = ss.get(FIELD_WRITES, {}).get(field, 0) if field is not None else 0
+    return max(ss.get(JUMPED, 0), written)
 
 
 def weights_path() -> Path:
