@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "designer.commands.experiments",
     "designer.commands.search",
     "designer.commands.export",
+    "designer.commands.explain",
     "designer.commands.bench",
     "designer.commands.cluster",
 )

@@ -6,7 +6,7 @@ import streamlit as st
 from designer.report import viz
 from designer.report.evaluate import predict
 from designer.text import one_line
-from ui import evalview, forms, runs, state, trainview
+from ui import evalview, forms, lookview, runs, state, trainview
 
 state.show_flash()
 ss = st.session_state
@@ -54,7 +54,10 @@ def page(ids: list[str]) -> None:
                 )
         if ev is not None and kind == "points2d":
             xs, ys, z = evalview.boundary(evalview.model(run_id), ev.dataset.x_train)
-            st.plotly_chart(
+            whole, units = st.columns([3, 2], gap="medium")
+            with units:
+                trainview.neurons(evalview.unit_maps(run_id, ev.dataset.x_train), "eval_units")
+            whole.plotly_chart(
                 viz.decision_boundary_figure(
                     xs,
                     ys,
@@ -70,10 +73,17 @@ def page(ids: list[str]) -> None:
             st.subheader("Most confident mistakes")
             images, titles = evalview.mistakes_gallery(ev)
             if len(images):
+                looked = st.toggle(
+                    "Show where the model looked for each wrong answer", key="mistakes_looked"
+                )
+                if looked:
+                    indices = [m["index"] for m in ev.mistakes[: len(images)]]
+                    images = lookview.gallery_overlays(run_id, ev, indices)
                 st.plotly_chart(viz.image_grid_figure(images, titles, cols=8), key="mistakes")
                 st.caption("true → predicted, and how sure the model was of its wrong answer")
             else:
                 st.success("No mistakes on the test set.")
+            lookview.section(ev, run_id)
     elif task == "regression":
         c = st.columns(3)
         c[0].metric("MSE", f"{metrics['mse']:.4g}")

@@ -26,6 +26,25 @@ def stop() -> None:
         runs.stop(state.run_id())
 
 
+def step() -> None:
+    """One epoch at a time: the running job pauses at its epoch's end; with none, a new run
+    trains its first epoch and pauses (a teacher stops at epoch 3 to talk, then goes on)."""
+    if runs.is_active(runs.snapshot(state.run_id())):
+        runs.step(state.run_id())
+        return
+    try:
+        rid = runs.start(state.design(), state.design().training.epochs, step=True)
+    except (DesignerError, OSError) as exc:
+        state.flash("error", f"Training could not start: {exc}")
+        return
+    state.set_run_id(rid)
+
+
+def pause(on: bool) -> None:
+    if state.run_id():
+        runs.pause(state.run_id(), on)
+
+
 def resume() -> None:
     rid = ss.get("resume_run")
     try:
@@ -127,6 +146,10 @@ with left:
             "reduce_lr",
             help="LR schedule: divide the learning rate when the monitored value stalls",
         )
+    # Pause, Continue and Step reach a job this server drives (not one found on disk after a
+    # restart, which can only be stopped).
+    steerable = active and runs.job(rid) is not None
+    paused = steerable and snap.status == "paused"
     b1, b2 = st.columns(2)
     b1.button(
         "▶ Start",
@@ -136,7 +159,24 @@ with left:
         disabled=active,
         width="stretch",
     )
-    b2.button("■ Stop", key="train_stop", on_click=stop, disabled=not active, width="stretch")
+    b2.button(
+        "⏭ Step",
+        key="train_step",
+        on_click=step,
+        disabled=active and not steerable,
+        help="Train one epoch, then pause (again: one more epoch)",
+        width="stretch",
+    )
+    b3, b4 = st.columns(2)
+    b3.button(
+        "▶ Continue" if paused else "‖ Pause",
+        key="train_pause",
+        on_click=pause,
+        args=(not paused,),
+        disabled=not steerable,
+        width="stretch",
+    )
+    b4.button("■ Stop", key="train_stop", on_click=stop, disabled=not active, width="stretch")
     st.caption(
         f"Trains **{d.name}** on **{d.data.dataset or 'no data set'}** on {runs.executor_text()} "
         "(change it on the Settings page)."
@@ -144,7 +184,7 @@ with left:
 
 
 @st.fragment(run_every=1.0 if active else None)
-def live_panel(run_id: str | None, was_active: bool) -> None:
+def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> None:
     """Only reads the job registry; polls while a job runs, and not at all when none does."""
     snap = runs.snapshot(run_id)
     if snap is None:
@@ -167,7 +207,8 @@ def live_panel(run_id: str | None, was_active: bool) -> None:
                 if len(ds.info.class_names) == 2
                 else grid["labels"]
             )
-            st.plotly_chart(
+            whole, units = st.columns([3, 2], gap="medium")
+            whole.plotly_chart(
                 viz.decision_boundary_figure(
                     grid["xs"],
                     grid["ys"],
@@ -179,12 +220,16 @@ def live_panel(run_id: str | None, was_active: bool) -> None:
                 ),
                 key="live_boundary",
             )
+            with units:
+                trainview.neurons(grid.get("units"), key="live_units")
     if was_active and not runs.is_active(snap):
         st.rerun(scope="app")  # the job ended: redraw the page, which stops this polling
+    if was_active and snap.status != was_status and "paused" in (snap.status, was_status):
+        st.rerun(scope="app")  # paused (after a step) or going on: Pause becomes Continue
 
 
 with right:
-    live_panel(rid, active)
+    live_panel(rid, active, snap.status if snap else None)
 
 st.divider()
 st.subheader("Runs")

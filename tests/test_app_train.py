@@ -5,6 +5,7 @@ The flow test trains for real (a background process per job), so it takes a minu
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,17 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     titles = [a.get("text", "") for spec in specs for a in spec["layout"].get("annotations", [])]
     assert any("→" in t for t in titles)  # the gallery's "true→predicted confidence" titles
 
+    # Where the model looks: an MLP has no convolution, so saliency by default, and Grad-CAM
+    # says why it does not apply; the gallery can show where each wrong answer came from.
+    assert any(h.value == "Where the model looks" for h in app.subheader)
+    look = next(c for c in app.get("plotly_chart") if "Saliency" in c.proto.spec)
+    assert "true" in look.proto.spec
+    app.toggle(key="mistakes_looked").set_value(True).run()
+    assert not app.exception
+    app.session_state["look_method"] = "gradcam"
+    app.run()
+    assert any("convolution" in i.value for i in app.info)
+
     # Try it: a test sample, then a drawing (a vertical stroke, as a pen would leave it).
     assert any(m.label == "Prediction" for m in app.metric)
     stroke = [[1.0 if c in (3, 4) and 1 <= r <= 6 else 0.0 for c in range(8)] for r in range(8)]
@@ -164,6 +176,42 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     keys = {b.key for b in app.get("download_button")}
     assert {"dl_script", "dl_design", "dl_keras", "dl_run"} <= keys
     assert "def build_model" in python_code(app)
+
+
+def test_step_trains_one_epoch_then_continue_finishes_the_same_run(app):
+    """⏭ Step on an idle page starts a run that pauses after epoch 1; the page then offers
+    ▶ Continue (Pause turned into it), and Continue trains the rest in the same run."""
+    from designer.training import default_registry
+
+    app.button(key="use_moons-mlp").click().run()
+    app.switch_page("pages/train.py").run()
+    widget(app, "number_input", "t:epochs").set_value(3).run()
+    app.button(key="train_step").click().run()
+    assert not app.exception and not app.error
+    run_id = app.session_state["run_id"]
+    job = default_registry().get(run_id)
+    deadline = time.monotonic() + TIMEOUT
+    while not (job.status == "paused" and job.snapshot().epoch == 1):
+        assert time.monotonic() < deadline and not job.done, job.snapshot().last_error
+        time.sleep(0.1)
+    app.run()
+    assert not app.exception
+    progress = [p.proto.text for p in app.get("progress")]
+    assert progress and progress[0].startswith("paused after epoch 1/3")
+    assert app.button(key="train_pause").label == "▶ Continue"
+    app.button(key="train_pause").click().run()
+    assert job.wait(timeout=TIMEOUT) == "finished", job.snapshot().last_error
+    app.run()
+    assert app.session_state["run_id"] == run_id and job.snapshot().epoch == 3
+    assert (
+        app.button(key="train_pause").disabled and app.button(key="train_pause").label == "‖ Pause"
+    )
+    # Moons: every hidden unit's map beside the decision boundary, live and on Evaluate.
+    assert any("hidden1 (tanh)" in c.proto.spec for c in app.get("plotly_chart"))
+    app.switch_page("pages/evaluate.py").run()
+    assert not app.exception
+    units = next(c for c in app.get("plotly_chart") if "hidden2 (tanh)" in c.proto.spec)
+    assert "incoming weights" in units.proto.spec
 
 
 def test_a_design_that_cannot_train_says_why(app):

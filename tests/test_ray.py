@@ -119,6 +119,12 @@ def test_pausing_and_stopping_a_ray_job_ends_it_stopped_with_its_files_here(regi
         while job.snapshot().status != status and time.monotonic() < deadline:
             time.sleep(0.1)
         assert job.snapshot().status == status
+    job.step()  # the worker pauses itself at the end of the epoch under way
+    deadline = time.monotonic() + 60
+    while job.snapshot().status != "paused" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    paused = job.snapshot()
+    assert paused.status == "paused" and paused.batch in (0, paused.batches)
     job.stop()
     assert job.wait(120) == "stopped"
     status = read_status(job.run_dir)

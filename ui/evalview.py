@@ -42,6 +42,11 @@ def _model(run_dir: str, mtime: float) -> Any:
     return load_run_model(run_dir)
 
 
+def stamp(run_id: str) -> float:
+    """When the run's model file was last written (cache keys: a resumed run is new)."""
+    return _mtime(run_id)
+
+
 def model(run_id: str) -> Any:
     return _model(str(runs.run_path(run_id)), _mtime(run_id))
 
@@ -97,16 +102,27 @@ def per_class_table(rows: list[dict[str, Any]], key: str) -> None:
 def boundary(model_: Any, x: np.ndarray, size: int = 80) -> tuple[list, list, np.ndarray]:
     """The model's prediction over a grid covering 2-D points: (xs, ys, z)."""
     from designer.report.evaluate import as_probabilities
+    from designer.report.neurons import grid_axes, grid_points
 
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    pad = (hi - lo) * 0.1 + 1e-6
-    xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size, dtype=np.float32)
-    ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size, dtype=np.float32)
-    gx, gy = np.meshgrid(xs, ys)
-    pts = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
-    probs = as_probabilities(model_.predict(pts, batch_size=4096, verbose=0))
+    xs, ys = grid_axes(x, size)
+    probs = as_probabilities(model_.predict(grid_points(xs, ys), batch_size=4096, verbose=0))
     z = probs[:, 1] if probs.shape[1] == 2 else probs.argmax(axis=1)
     return xs.tolist(), ys.tolist(), z.reshape(size, size)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _unit_maps(run_id: str, stamp: float, x: np.ndarray) -> dict[str, Any]:
+    from designer.report import neurons
+
+    xs, ys = neurons.grid_axes(x, neurons.SIZE)
+    layers = neurons.UnitProbe(model(run_id)).maps(xs, ys)
+    return {"xs": xs.tolist(), "ys": ys.tolist(), "layers": layers}
+
+
+def unit_maps(run_id: str, x: np.ndarray) -> dict[str, Any]:
+    """Every hidden unit of the run's model over the plane of the 2-D points ``x`` (the same
+    maps the Train page streamed while it trained)."""
+    return _unit_maps(run_id, stamp(run_id), x)
 
 
 def mistakes_gallery(ev: Any, k: int = 16) -> tuple[np.ndarray, list[str]]:

@@ -127,10 +127,27 @@ def history(run_id: str) -> list[dict[str, Any]]:
 
 
 # ---- actions -------------------------------------------------------------------------------------
-def start(design, epochs: int) -> str:
-    """Start training ``design``; returns the new run id (TrainingError with a reason)."""
+def start(design, epochs: int, step: bool = False) -> str:
+    """Start training ``design``; returns the new run id (TrainingError with a reason).
+    With ``step``, the run pauses after its first epoch."""
 
-    return start_training(design, root=root(), epochs=int(epochs), owner=state.session_id()).run_id
+    new = start_training(design, root=root(), epochs=int(epochs), owner=state.session_id())
+    if step:
+        new.step()
+    return new.run_id
+
+
+def step(run_id: str) -> None:
+    """The job trains to the end of its epoch, then pauses."""
+    live = job(run_id)
+    if live is not None:
+        live.step()
+
+
+def pause(run_id: str, on: bool) -> None:
+    live = job(run_id)
+    if live is not None:
+        (live.pause if on else live.resume)()
 
 
 def stop(run_id: str) -> None:

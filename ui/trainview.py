@@ -37,6 +37,8 @@ def progress_text(snap: RunSnapshot) -> str:
     if phase in PHASES and phase != "training" and not snap.batch:
         return PHASES[phase] + "…"
     batch, batches = snap.batch or 0, snap.batches
+    if status == "paused" and (not batch or (batches and batch >= batches)):
+        return f"paused after epoch {done}/{epochs} · ⏭ Step trains one more, ▶ Continue the rest"
     current = min(done + 1, epochs) or 1  # the epoch in progress
     parts = [f"epoch {current}/{epochs}"]
     if batches:
@@ -133,3 +135,23 @@ def headline(snap: RunSnapshot) -> None:
         cols[0].metric(f"Accuracy ({split})", f"{metrics['accuracy']:.1%}")
         cols[1].metric("Macro F1", f"{metrics.get('macro_f1', 0):.3f}")
         cols[2].metric("Samples", f"{metrics['n']:,}")
+
+
+def neurons(units: dict[str, Any] | None, key: str) -> None:
+    """Every hidden unit's map over the plane (2-D sets), 8 per layer unless asked for all."""
+    layers = (units or {}).get("layers") or []
+    if not layers:
+        return
+    most = max(len(e["maps"]) for e in layers)
+    shown = 8
+    if most > shown and st.toggle(f"All units (up to {most} per layer)", key=f"{key}_all"):
+        shown = most
+    st.plotly_chart(
+        viz.unit_maps_figure(layers, units["xs"], units["ys"], shown),
+        key=key,
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        "Each map is one hidden unit: how strongly it fires at each point of the plane "
+        "(orange positive, blue negative). Hover a map for its incoming weights."
+    )

@@ -442,3 +442,65 @@ def probabilities_figure(probs: Any, class_names: Sequence[str]):
     _layout(fig, "Prediction", height=300, yaxis_range=[0, 1.1])
     fig.update_xaxes(type="category")
     return fig
+
+
+def unit_maps_figure(layers: Sequence[dict], xs: Any, ys: Any, shown: int = 8):
+    """Every hidden unit's activation over the plane (TensorFlow Playground's neurons): one
+    column per hidden layer, in model order as in the graph, one small map per unit (the first
+    ``shown`` of each layer). Orange is positive, blue negative, white zero, one scale per
+    layer; hovering a map shows the unit's incoming weights and bias.
+
+    ``layers`` are :meth:`designer.report.neurons.UnitProbe.maps` entries."""
+    go = _go()
+    from plotly.subplots import make_subplots
+
+    from designer.report.neurons import activation_name
+
+    rows = max(1, min(shown, max((len(e["maps"]) for e in layers), default=1)))
+    cols = max(1, len(layers))
+    titles = []
+    for e in layers:
+        extra = f", {min(rows, len(e['maps']))} of {e['units']}" if e["units"] > rows else ""
+        titles.append(f"{e['layer']} ({activation_name(e)}{extra})")
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        column_titles=titles,
+        horizontal_spacing=0.04,
+        vertical_spacing=0.02,
+    )
+    for c, entry in enumerate(layers):
+        maps = np.asarray(entry["maps"], dtype=float)[:rows]
+        bound = float(np.abs(maps).max()) or 1.0
+        for u, z in enumerate(maps):
+            weights = ", ".join(f"{w:+.2f}" for w in entry["weights"][u][:12])
+            more = " …" if len(entry["weights"][u]) > 12 else ""
+            hover = (
+                f"{entry['layer']} · unit {u + 1}<br>incoming weights: {weights}{more}"
+                f"<br>bias: {entry['bias'][u]:+.2f}<br>activation %{{z:.2f}}"
+                " at (%{x:.2f}, %{y:.2f})<extra></extra>"
+            )
+            fig.add_trace(
+                go.Heatmap(
+                    x=xs,
+                    y=ys,
+                    z=z,
+                    colorscale=[[0, "#1E88E5"], [0.5, "#FFFFFF"], [1, "#F4511E"]],
+                    zmin=-bound,
+                    zmax=bound,
+                    showscale=False,
+                    hovertemplate=hover,
+                ),
+                row=u + 1,
+                col=c + 1,
+            )
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False)
+    for a in fig.layout.annotations:
+        a.font = {"size": 11}
+    fig.update_layout(
+        height=40 + rows * 74,
+        margin={"l": 5, "r": 5, "t": 40, "b": 5},
+        template="plotly_white",
+    )
+    return fig

@@ -20,17 +20,28 @@ import numpy as np
 
 from designer import settings
 from designer.design.spec import TrainSpec
+from designer.report import neurons
 from designer.training import rundir
 
 Emit = Callable[[dict], None]
 
 
 class Control:
-    """Stop and pause requests, from the job's events and from a ``stop`` file in the run
-    directory (so that a run can be stopped even by a server restarted since it began)."""
+    """Stop, pause and step requests, from the job's events and from a ``stop`` file in the run
+    directory (so that a run can be stopped even by a server restarted since it began).
 
-    def __init__(self, stop_event=None, pause_event=None, run_dir: str | Path | None = None):
-        self._stop, self._pause = stop_event, pause_event
+    A step asks for a pause at the end of the epoch under way (or the next one to begin): the
+    training side sets the pause event itself, so the pause falls exactly on the epoch's end
+    whatever the delay of the side that asked."""
+
+    def __init__(
+        self,
+        stop_event=None,
+        pause_event=None,
+        run_dir: str | Path | None = None,
+        step_event=None,
+    ):
+        self._stop, self._pause, self._step = stop_event, pause_event, step_event
         self._stop_file = Path(run_dir) / rundir.STOP_FILE if run_dir else None
         self._checked = 0.0
 
@@ -45,6 +56,14 @@ class Control:
 
     def paused(self) -> bool:
         return self._pause is not None and self._pause.is_set()
+
+    def pause_if_stepping(self) -> bool:
+        """At an epoch's end: a step was asked for, so pause now (True when it did)."""
+        if self._step is None or self._pause is None or not self._step.is_set():
+            return False
+        self._step.clear()
+        self._pause.set()
+        return True
 
 
 def _floats(logs: dict | None) -> dict[str, float]:
@@ -88,6 +107,14 @@ class Progress(keras.callbacks.Callback):
         self.paused_s = 0.0
         if self.hooks.get("raise_at_epoch") == self.epoch:
             raise RuntimeError(f"injected failure at epoch {self.epoch} (test hook)")
+        # Paused between epochs (after a step, or asked before training began): wait here,
+        # after every callback has recorded the epoch before.
+        if self.control.paused() and not self.control.should_stop():
+            self._wait_while_paused()
+            self.paused_s = 0.0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.control.pause_if_stepping()
 
     def on_train_batch_end(self, batch, logs=None):
         values = _floats(logs)
@@ -252,15 +279,14 @@ def save_model(model, path: Path, simulate_full_disk: bool = False) -> None:
 
 
 class DecisionGrid:
-    """Predictions on a coarse grid over 2-D data, for a live decision-boundary picture."""
+    """Predictions on a coarse grid over 2-D data, for a live decision-boundary picture, and
+    every hidden unit's activation on a coarser one (:mod:`designer.report.neurons`)."""
 
     def __init__(self, x: np.ndarray, size: int = 40):
-        lo, hi = x.min(axis=0), x.max(axis=0)
-        pad = (hi - lo) * 0.1 + 1e-6
-        self.xs = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size, dtype=np.float32)
-        self.ys = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size, dtype=np.float32)
-        gx, gy = np.meshgrid(self.xs, self.ys)
-        self.points = np.c_[gx.ravel(), gy.ravel()].astype(np.float32)
+        self.xs, self.ys = neurons.grid_axes(x, size)
+        self.points = neurons.grid_points(self.xs, self.ys)
+        self.unit_xs, self.unit_ys = neurons.grid_axes(x, neurons.SIZE)
+        self._probe: neurons.UnitProbe | None = None
 
     def compute(self, model) -> dict[str, Any]:
         # A direct call, not model.predict: 1,600 points, and predict's per-call set-up would
@@ -271,11 +297,18 @@ class DecisionGrid:
             out = np.c_[1 - out[:, 0], out[:, 0]]  # one sigmoid unit -> two class probabilities
         n = len(self.ys)
         probs = np.round(out.reshape(n, len(self.xs), -1), 4)
+        if self._probe is None:
+            self._probe = neurons.UnitProbe(model)  # the same model object all through fit
         return {
             "xs": self.xs.round(4).tolist(),
             "ys": self.ys.round(4).tolist(),
             "probs": probs.tolist(),  # [row for each y][column for each x][class]
             "labels": probs.argmax(axis=-1).tolist(),
+            "units": {
+                "xs": self.unit_xs.round(4).tolist(),
+                "ys": self.unit_ys.round(4).tolist(),
+                "layers": self._probe.maps(self.unit_xs, self.unit_ys),
+            },
         }
 
 

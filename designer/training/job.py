@@ -11,7 +11,8 @@ records them here, and the UI polls :meth:`Job.snapshot` (the current picture) o
              "host" (the machine it trains on)}
 ``batch``   {"epoch" (1-based, in progress), "batch" (1-based), "batches", "logs"}
 ``epoch``   {"epoch" (epochs done), "epochs", "logs" (the history row), "duration",
-             "grid" (2-D data only: {"xs", "ys", "probs" [y][x][class], "labels" [y][x]})}
+             "grid" (2-D data only: {"xs", "ys", "probs" [y][x][class], "labels" [y][x],
+             "units": {"xs", "ys", "layers": designer.report.neurons.UnitProbe.maps}})}
 ``status``  {"status": "paused" | "running"}
 ``warning`` {"message"}
 ``done``    {"status", "error", "error_kind" ("data" | "design" | "training" | "nan" |
@@ -74,7 +75,9 @@ class Job:
         self._stop_requested = False
         self._stop_reason: str | None = None  # why it was stopped, when not by a person
         self._pause_requested = False
-        self._stop_event = self._pause_event = None  # multiprocessing Events, once running
+        self._step_requested = False
+        # multiprocessing Events (or the Ray executor's stand-ins), once a worker took the job
+        self._stop_event = self._pause_event = self._step_event = None
         self.queue_position: int | None = None  # maintained by the registry
         self.executor: Executor | None = None  # what trains it (set by the registry)
 
@@ -104,6 +107,17 @@ class Job:
             self._pause_requested = False
             if self._pause_event is not None:
                 self._pause_event.clear()
+
+    def step(self) -> None:
+        """Train to the end of the current epoch (one whole epoch when paused between two, or
+        the first when not started yet), then pause. Continue with :meth:`resume`."""
+        with self._lock:
+            if self._done.is_set():
+                return
+            self._step_requested = True
+            if self._step_event is not None:
+                self._step_event.set()  # before the pause is lifted: no epoch ends unseen
+        self.resume()
 
     def wait(self, timeout: float | None = None) -> str:
         """Block until the job ends (or ``timeout``); returns the status."""
@@ -200,11 +214,15 @@ class Job:
         return round(max(0.0, per_epoch * (left - fraction)), 1)
 
     # ---- the executor's side (the job's thread; see designer.training.executor) -------------
-    def attach(self, pid: int, stop_event, pause_event) -> None:
-        """A worker (process ``pid``) took the job; ``stop_event``/``pause_event`` reach it."""
+    def attach(self, pid: int, stop_event, pause_event, step_event=None) -> None:
+        """A worker (process ``pid``) took the job; the three events reach it (a worker without
+        ``step_event`` cannot step: a step then only lifts a pause)."""
         with self._lock:
             self._pid = pid
             self._stop_event, self._pause_event = stop_event, pause_event
+            self._step_event = step_event
+            if self._step_requested and step_event is not None:
+                step_event.set()
             self._started = time.monotonic()
             self._status, self._phase = "running", "starting"
             self.queue_position = None

@@ -45,17 +45,17 @@ class LocalExecutor:
 
     def _start_process(self) -> tuple:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
+        events = self._ctx.Event(), self._ctx.Event(), self._ctx.Event()  # stop, pause, step
         proc = spawn.TrainingProcess(
             target=child_main,
-            args=(child_conn, stop_event, pause_event),
+            args=(child_conn, *events),
             name="keras-designer-train",
             daemon=True,
         )
         proc.start()
         # Our copy of the child's end must go, or reading would never see the child's death.
         child_conn.close()
-        return proc, parent_conn, stop_event, pause_event
+        return proc, parent_conn, events
 
     def _take_process(self) -> tuple:
         with self._lock:
@@ -68,8 +68,8 @@ class LocalExecutor:
         """Train ``job`` in a child process and record what it says until it ends."""
         proc = conn = None
         try:
-            proc, conn, stop_event, pause_event = self._take_process()
-            job.attach(proc.pid, stop_event, pause_event)
+            proc, conn, events = self._take_process()
+            job.attach(proc.pid, *events)
             conn.send(job.request)
             self._pump(job, proc, conn, stop_grace)
         finally:

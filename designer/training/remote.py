@@ -56,7 +56,11 @@ class Trainer:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: list[dict] = []
-        self._stop, self._pause = threading.Event(), threading.Event()
+        self._stop, self._pause, self._step = (
+            threading.Event(),
+            threading.Event(),
+            threading.Event(),
+        )
         self._dir = Path(tempfile.mkdtemp(prefix="keras-designer-"))
         self._seen: dict[str, tuple[int, int]] = {}
 
@@ -81,7 +85,8 @@ class Trainer:
         worker._redirect_output(self._dir / rundir.LOG_FILE)
         from designer.training.callbacks import Control
 
-        return worker.train(request, self._emit, Control(self._stop, self._pause, self._dir))
+        control = Control(self._stop, self._pause, self._dir, self._step)
+        return worker.train(request, self._emit, control)
 
     def _emit(self, event: dict) -> None:
         with self._lock:
@@ -123,12 +128,15 @@ class Trainer:
     def pause(self, on: bool) -> None:
         (self._pause.set if on else self._pause.clear)()
 
+    def step(self) -> None:
+        self._step.set()
+
     def cleanup(self) -> None:
         shutil.rmtree(self._dir, ignore_errors=True)
 
 
 class _Flag:
-    """The stop/pause events :class:`Job` sets and clears, forwarded to the actor."""
+    """The stop/pause/step events :class:`Job` sets and clears, forwarded to the actor."""
 
     def __init__(self, set_remote, clear_remote=None):
         self._set, self._clear = set_remote, clear_remote
@@ -198,6 +206,7 @@ class RayExecutor:
                 None,
                 _Flag(actor.stop.remote),
                 _Flag(lambda: actor.pause.remote(True), lambda: actor.pause.remote(False)),
+                _Flag(actor.step.remote),
             )
             job.record({"type": "phase", "phase": "waiting for a Ray worker"})
             (job.run_dir / rundir.STOP_FILE).unlink(missing_ok=True)

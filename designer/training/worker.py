@@ -58,7 +58,7 @@ def _redirect_output(path: Path | None) -> None:
     os.close(target)
 
 
-def child_main(conn, stop_event, pause_event) -> None:
+def child_main(conn, stop_event, pause_event, step_event) -> None:
     """Body of the training process: warm up, receive one request, train, report, exit."""
     # Ctrl-C in a terminal reaches the whole process group; the parent turns it into a clean
     # stop request instead of letting it kill the training mid-save.
@@ -93,7 +93,7 @@ def child_main(conn, stop_event, pause_event) -> None:
         return
     from designer.training.callbacks import Control
 
-    train(request, emit, Control(stop_event, pause_event, run_dir))
+    train(request, emit, Control(stop_event, pause_event, run_dir, step_event))
     try:
         conn.close()
     except OSError:
