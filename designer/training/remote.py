@@ -54,7 +54,8 @@ class Trainer:
     stop/pause requests are served while ``train`` runs."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the events
+        self._files_lock = threading.Lock()  # the files sent and what was seen of them
         self._events: list[dict] = []
         self._stop, self._pause, self._step = (
             threading.Event(),
@@ -67,11 +68,14 @@ class Trainer:
     def train(self, request: TrainRequest, files: dict[str, bytes]) -> dict:
         import ray
 
-        for name, data in files.items():
-            path = self._dir / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        self._seen = self._stat()  # what we were sent is not news
+        # A poll may come while the files we were sent are being written: it must not take a
+        # half-written one for news and send it back over the launching side's good copy.
+        with self._files_lock:
+            for name, data in files.items():
+                path = self._dir / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+            self._seen = self._stat()  # what we were sent is not news
         data = request.design.get("data") or {}
         if data.get("path"):
             data["path"] = str(self._dir / UPLOAD_DIR / Path(data["path"]).name)
@@ -112,14 +116,15 @@ class Trainer:
         with self._lock:
             events, self._events = self._events, []
         files = {}
-        for name, stamp in self._stat().items():
-            if self._seen.get(name) == stamp or (name in MODEL_FILES and not models):
-                continue
-            try:
-                files[name] = (self._dir / name).read_bytes()
-            except OSError:
-                continue  # replaced between listing and reading: the next poll brings it
-            self._seen[name] = stamp
+        with self._files_lock:
+            for name, stamp in self._stat().items():
+                if self._seen.get(name) == stamp or (name in MODEL_FILES and not models):
+                    continue
+                try:
+                    files[name] = (self._dir / name).read_bytes()
+                except OSError:
+                    continue  # replaced between listing and reading: the next poll brings it
+                self._seen[name] = stamp
         return events, files
 
     def stop(self) -> None:
