@@ -160,11 +160,10 @@ with left:
         width="stretch",
     )
     b2.button(
-        "⏭ Step",
+        "▸ Step",
         key="train_step",
         on_click=step,
         disabled=active and not steerable,
-        help="Train one epoch, then pause (again: one more epoch)",
         width="stretch",
     )
     b3, b4 = st.columns(2)
@@ -179,7 +178,7 @@ with left:
     b4.button("■ Stop", key="train_stop", on_click=stop, disabled=not active, width="stretch")
     st.caption(
         f"Trains **{d.name}** on **{d.data.dataset or 'no data set'}** on {runs.executor_text()} "
-        "(change it on the Settings page)."
+        "(change it on the Settings page). **▸ Step** trains one epoch, then pauses."
     )
 
 

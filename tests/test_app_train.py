@@ -179,7 +179,7 @@ def test_template_to_trained_model_to_confusion_matrix(app):
 
 
 def test_step_trains_one_epoch_then_continue_finishes_the_same_run(app):
-    """⏭ Step on an idle page starts a run that pauses after epoch 1; the page then offers
+    """▸ Step on an idle page starts a run that pauses after epoch 1; the page then offers
     ▶ Continue (Pause turned into it), and Continue trains the rest in the same run."""
     from designer.training import default_registry
 

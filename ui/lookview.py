@@ -57,7 +57,7 @@ def section(ev: Any, run_id: str) -> None:
     model = evalview.model(run_id)
     convs = ex.conv_layers(model)
     names = list(ev.dataset.info.class_names)
-    c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+    c1, c2, c3, c4 = st.columns([4, 2, 2, 2])
     method = c1.segmented_control(
         "Method",
         ex.METHODS,

@@ -38,7 +38,7 @@ def progress_text(snap: RunSnapshot) -> str:
         return PHASES[phase] + "…"
     batch, batches = snap.batch or 0, snap.batches
     if status == "paused" and (not batch or (batches and batch >= batches)):
-        return f"paused after epoch {done}/{epochs} · ⏭ Step trains one more, ▶ Continue the rest"
+        return f"paused after epoch {done}/{epochs} · ▸ Step trains one more, ▶ Continue the rest"
     current = min(done + 1, epochs) or 1  # the epoch in progress
     parts = [f"epoch {current}/{epochs}"]
     if batches:

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from designer.errors import DesignerError
+from designer.report import pictures
 
 METHODS = ("gradcam", "saliency", "integrated-gradients")
 TITLES = {
@@ -224,14 +225,12 @@ def blend(sample: np.ndarray, heatmap: np.ndarray) -> np.ndarray:
 
 def overlay_png(sample: np.ndarray, explanation: Explanation, caption: str) -> bytes:
     """The input beside the input with the heatmap over it, as PNG bytes."""
-    from designer.report.pictures import _figure, _png
-
-    fig = _figure(6.4, 3.6, 100)
-    pictures = (base_rgb(sample), blend(sample, explanation.heatmap))
-    for i, (title, img) in enumerate(zip(("Input", TITLES[explanation.method]), pictures)):
+    fig = pictures.new_figure(6.4, 3.6, 100)
+    shown = (base_rgb(sample), blend(sample, explanation.heatmap))
+    for i, (title, img) in enumerate(zip(("Input", TITLES[explanation.method]), shown)):
         ax = fig.add_subplot(1, 2, i + 1)
         ax.imshow(img, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     fig.suptitle(caption, fontsize=10)
-    return _png(fig, bbox_inches="tight")
+    return pictures.png_bytes(fig, bbox_inches="tight")

@@ -29,13 +29,13 @@ from designer.report.drawing import (
 FONT = "DejaVu Sans Mono"  # the SVG's font; matplotlib's wheel carries it
 
 
-def _figure(width_in: float, height_in: float, dpi: float) -> Any:
+def new_figure(width_in: float, height_in: float, dpi: float) -> Any:
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="white")
 
 
-def _png(fig: Any, **kw: Any) -> bytes:
+def png_bytes(fig: Any, **kw: Any) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", facecolor="white", **kw)
     return buf.getvalue()
@@ -50,7 +50,7 @@ def graph_png(design: Design, *, max_width: int = 600, scale: float = 2.0) -> by
 
     g = graph_layout(design, max_width=max_width)
     # One data unit = one SVG pixel = one point at 72 dpi, so the SVG's sizes carry over.
-    fig = _figure(g.width / 72, g.height / 72, 72 * scale)
+    fig = new_figure(g.width / 72, g.height / 72, 72 * scale)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, g.width)
     ax.set_ylim(g.height, 0)  # y grows downwards, as in SVG
@@ -88,7 +88,7 @@ def graph_png(design: Design, *, max_width: int = 600, scale: float = 2.0) -> by
             color=TEXT_COLOUR,
             zorder=3,
         )
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def curve_metrics(history: Sequence[dict[str, float]]) -> list[str]:
@@ -110,7 +110,7 @@ def curves_png(history: Sequence[dict[str, float]], *, dpi: float = 110) -> byte
     from designer.report.viz import BOUNDED_METRICS, metric_label
 
     metrics = curve_metrics(history) or ["loss"]
-    fig = _figure(4.2 * len(metrics), 3.2, dpi)
+    fig = new_figure(4.2 * len(metrics), 3.2, dpi)
     axes = fig.subplots(1, len(metrics), squeeze=False)[0]
     epochs = [int(row.get("epoch", i + 1)) for i, row in enumerate(history)]
     for ax, metric in zip(axes, metrics):
@@ -135,7 +135,7 @@ def curves_png(history: Sequence[dict[str, float]], *, dpi: float = 110) -> byte
         if ax.lines:
             ax.legend(fontsize=8, frameon=False)
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
 
 
 def confusion_png(
@@ -149,7 +149,7 @@ def confusion_png(
     k = len(cm)
     names = [str(n) for n in class_names][:k] + [str(i) for i in range(len(class_names), k)]
     side = min(10.0, max(4.0, 0.45 * k + 2.2))
-    fig = _figure(side, side * 0.9, 110)
+    fig = new_figure(side, side * 0.9, 110)
     ax = fig.subplots()
     image = ax.imshow(cm, cmap="Blues", vmin=0)
     fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
@@ -174,4 +174,4 @@ def confusion_png(
                     color="white" if dark else TEXT_COLOUR,
                 )
     fig.tight_layout()
-    return _png(fig)
+    return png_bytes(fig)
