@@ -195,6 +195,7 @@ def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> 
     history = snap.history or []
     if history:
         trainview.curves(history, "live")
+        trainview.distributions(snap.run_dir, "live_dist")
     elif runs.is_active(snap):
         st.caption("The curves appear after the first epoch.")
     grid = snap.grid

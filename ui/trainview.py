@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from designer.report import distributions as dist
 from designer.report import viz
+from designer.training import rundir
 from designer.training.snapshot import RunSnapshot
 from ui.status import status_badge
 
@@ -155,3 +158,49 @@ def neurons(units: dict[str, Any] | None, key: str) -> None:
         "Each map is one hidden unit: how strongly it fires at each point of the plane "
         "(orange positive, blue negative). Hover a map for its incoming weights."
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _distributions(run_dir: str, stamp: float) -> list[dict[str, Any]]:
+    return rundir.read_distributions(run_dir)
+
+
+def distributions(run_dir: str | None, key: str) -> None:
+    """What the layers' outputs and gradients did, epoch by epoch, and the hints they give."""
+    if not run_dir:
+        return
+    path = Path(run_dir) / rundir.DISTRIBUTIONS_FILE
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return
+    epochs = _distributions(run_dir, stamp)
+    if not epochs:
+        return
+    for hint in dist.hints(epochs[-1]["layers"]):
+        st.warning(hint, icon="⚠️")
+    with st.expander(f"Activations and gradients, layer by layer (epoch {epochs[-1]['epoch']})"):
+        names = list(epochs[-1]["layers"])
+        if not names:
+            st.caption("No layer to show.")
+            return
+        with_weights = [n for n in names if epochs[-1]["layers"][n].get("grad_norm")]
+        layer = st.selectbox(
+            "Layer",
+            names,
+            index=names.index(with_weights[0]) if with_weights else 0,
+            key=f"{key}_layer",
+        )
+        a, g = st.columns(2)
+        a.plotly_chart(viz.distribution_figure(epochs, layer, "activations"), key=f"{key}_act")
+        if epochs[-1]["layers"][layer].get("grad_counts"):
+            g.plotly_chart(viz.distribution_figure(epochs, layer, "gradients"), key=f"{key}_grad")
+        else:
+            g.caption(f"{layer} has no weights to learn: no gradients to show.")
+        if with_weights:
+            st.plotly_chart(viz.gradient_norms_figure(epochs), key=f"{key}_norms")
+        st.caption(
+            "Measured after each epoch on the same 256 training samples; paler lines are "
+            "older epochs. A layer whose outputs pile up at zero has dead units; one whose "
+            "gradients are far below the others' learns little."
+        )

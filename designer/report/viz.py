@@ -504,3 +504,71 @@ def unit_maps_figure(layers: Sequence[dict], xs: Any, ys: Any, shown: int = 8):
         template="plotly_white",
     )
     return fig
+
+
+def _epoch_colour(i: int, n: int) -> str:
+    """Older epochs pale blue-grey, the latest deep orange (TensorBoard's distributions)."""
+    t = i / max(1, n - 1)
+    a, b = (176, 190, 197), (230, 81, 0)
+    return "rgb({},{},{})".format(*(round(x + (y - x) * t) for x, y in zip(a, b)))
+
+
+def distribution_figure(epochs: Sequence[dict], layer: str, which: str = "activations"):
+    """One layer's values over the epochs: each epoch's histogram as a line (the share of the
+    values in each bin), older epochs paler. ``which``: "activations" or "gradients"."""
+    go = _go()
+    edges_key, counts_key = (
+        ("edges", "counts")
+        if which == "activations"
+        else (
+            "grad_edges",
+            "grad_counts",
+        )
+    )
+    shown = [e for e in epochs if (e["layers"].get(layer) or {}).get(counts_key)][-12:]
+    fig = go.Figure()
+    for i, e in enumerate(shown):
+        entry = e["layers"][layer]
+        edges = np.asarray(entry[edges_key], dtype=float)
+        counts = np.asarray(entry[counts_key], dtype=float)
+        centres = (edges[:-1] + edges[1:]) / 2
+        fig.add_trace(
+            go.Scatter(
+                x=centres,
+                y=counts / max(1.0, counts.sum()),
+                mode="lines",
+                line={
+                    "color": _epoch_colour(i, len(shown)),
+                    "width": 2 if i == len(shown) - 1 else 1,
+                },
+                name=f"epoch {e['epoch']}",
+                hovertemplate=f"epoch {e['epoch']}: %{{y:.0%}} near %{{x:.3g}}<extra></extra>",
+            )
+        )
+    title = f"{layer}: {'outputs' if which == 'activations' else 'gradients of the loss'}"
+    _layout(fig, title, height=300, xaxis_title="value", yaxis_title="share")
+    fig.update_layout(showlegend=False)
+    return fig
+
+
+def gradient_norms_figure(epochs: Sequence[dict]):
+    """Each layer's gradient norm per epoch (log scale): a layer far below the others learns
+    little (vanishing gradients)."""
+    go = _go()
+    fig = go.Figure()
+    names = [n for n, e in (epochs[-1]["layers"] if epochs else {}).items() if e.get("grad_norm")]
+    for k, name in enumerate(names):
+        xs = [e["epoch"] for e in epochs if (e["layers"].get(name) or {}).get("grad_norm")]
+        ys = [e["layers"][name]["grad_norm"] for e in epochs if e["epoch"] in xs]
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines+markers",
+                name=name,
+                line={"color": CLASS_COLOURS[k % len(CLASS_COLOURS)]},
+            )
+        )
+    _layout(fig, "Gradient norm per layer", height=300, xaxis_title="epoch")
+    fig.update_yaxes(type="log")
+    return fig

@@ -20,7 +20,8 @@ import numpy as np
 
 from designer import settings
 from designer.design.spec import TrainSpec
-from designer.report import neurons
+from designer.report import distributions, neurons
+from designer.text import one_line
 from designer.training import rundir
 
 Emit = Callable[[dict], None]
@@ -310,6 +311,38 @@ class DecisionGrid:
                 "layers": self._probe.maps(self.unit_xs, self.unit_ys),
             },
         }
+
+
+class Distributions(keras.callbacks.Callback):
+    """After every epoch: each layer's activations and gradients on one fixed batch of training
+    samples (:mod:`designer.report.distributions`), appended to distributions.jsonl.
+
+    A measurement that fails (a model it cannot read) turns the measuring off with a warning:
+    it never fails the training."""
+
+    def __init__(self, emit: Emit, run_dir: Path, x: np.ndarray, y: np.ndarray):
+        super().__init__()
+        self.emit, self.run_dir, self.x, self.y = emit, run_dir, x, y
+        self._probe: distributions.LayerProbe | None = None
+        self._off = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._off:
+            return
+        try:
+            if self._probe is None:
+                self._probe = distributions.LayerProbe(self.model, self.x, self.y)
+            layers = self._probe.measure()
+            rundir.append_distributions(self.run_dir, epoch + 1, layers)
+        except Exception as exc:  # noqa: BLE001 - a picture, never a reason to stop training
+            self._off = True
+            self.emit(
+                {
+                    "type": "warning",
+                    "message": "the activation and gradient distributions are off for this run: "
+                    f"{type(exc).__name__}: {one_line(exc, 200)}",
+                }
+            )
 
 
 def design_callbacks(

@@ -14,6 +14,8 @@ A run directory holds::
     metrics.json   final test metrics (see designer.report.evaluate.report)
     model.keras    the last model (saved at most every 2 s and at the end; ``model_epoch``
                    says which epoch it holds); best.keras the best one by the monitored metric
+    distributions.jsonl  one line per epoch: each layer's outputs and gradients measured on
+                   a fixed batch (designer.report.distributions); appended, not replaced
     logs/          TensorBoard event files;  log.txt  the training process' stderr
     stop           present while a stop is requested (see request_stop)
 
@@ -49,6 +51,8 @@ BEST_FILE = "best.keras"
 LOGS_DIR = "logs"
 LOG_FILE = "log.txt"
 STOP_FILE = "stop"  # its presence asks the training process to stop (works across restarts)
+# One JSON line per epoch: each layer's activations and gradients (designer.report.distributions)
+DISTRIBUTIONS_FILE = "distributions.jsonl"
 
 ACTIVE = ("queued", "running", "paused")
 FINAL = ("finished", "stopped", "failed", "nan", "interrupted")
@@ -106,6 +110,30 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def append_distributions(run_dir: Path, epoch: int, layers: dict[str, Any]) -> None:
+    """One epoch's measurements, appended (a resumed run goes on in the same file)."""
+    line = json.dumps(_finite({"epoch": epoch, "layers": layers}), separators=(",", ":"))
+    with open(Path(run_dir) / DISTRIBUTIONS_FILE, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+
+
+def read_distributions(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The measurements per epoch, in epoch order (the last line of an epoch wins: a resumed
+    run measured again; a half-written last line, of a run that died, is left out)."""
+    try:
+        text = (Path(run_dir) / DISTRIBUTIONS_FILE).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    found: dict[int, dict[str, Any]] = {}
+    for line in text.splitlines():
+        try:
+            entry = json.loads(line)
+            found[int(entry["epoch"])] = entry
+        except (ValueError, KeyError, TypeError):
+            continue
+    return [found[e] for e in sorted(found)]
 
 
 def _finite(value: Any) -> Any:

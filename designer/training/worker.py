@@ -217,7 +217,10 @@ def _train(request: TrainRequest, emit, control, run_dir: Path, state: dict) -> 
         grid = cb.DecisionGrid(np.concatenate([data.x_train, data.x_val, data.x_test]))
     writer = cb.RunWriter(emit, run_dir, history, total, progress, t.checkpoint, grid)
     warnings: list[str] = []
-    callbacks = [progress, writer, *cb.design_callbacks(t, run_dir, has_val, history, warnings)]
+    probe = np.random.default_rng(t.seed).permutation(len(data.y_train))[: cb.distributions.PROBE]
+    measure = cb.Distributions(emit, run_dir, data.x_train[probe], enc(data.y_train[probe]))
+    callbacks = [progress, writer, measure]
+    callbacks += cb.design_callbacks(t, run_dir, has_val, history, warnings)
     for warning in warnings:
         emit({"type": "warning", "message": warning})
     rundir.write_status(run_dir, "running", epochs=total, epochs_done=initial)
