@@ -317,23 +317,39 @@ class Distributions(keras.callbacks.Callback):
     """After every epoch: each layer's activations and gradients on one fixed batch of training
     samples (:mod:`designer.report.distributions`), appended to distributions.jsonl.
 
-    A measurement that fails (a model it cannot read) turns the measuring off with a warning:
-    it never fails the training."""
+    Measuring costs a forward and a backward pass on the batch: when epochs are short, some
+    are skipped so that it never takes more than a tenth of the training time (the first and
+    the last epoch are always measured). A measurement that fails (a model it cannot read)
+    turns the measuring off with a warning: it never fails the training."""
+
+    SHARE = 0.1  # of the time since the last measurement, at most
 
     def __init__(self, emit: Emit, run_dir: Path, x: np.ndarray, y: np.ndarray):
         super().__init__()
         self.emit, self.run_dir, self.x, self.y = emit, run_dir, x, y
         self._probe: distributions.LayerProbe | None = None
         self._off = False
+        self._cost = 0.0
+        self._done_at: float | None = None
 
     def on_epoch_end(self, epoch, logs=None):
         if self._off:
+            return
+        start = time.monotonic()
+        last = epoch + 1 == (self.params or {}).get("epochs")
+        if (
+            self._done_at is not None
+            and not last
+            and self._cost > self.SHARE * (start - self._done_at)
+        ):
             return
         try:
             if self._probe is None:
                 self._probe = distributions.LayerProbe(self.model, self.x, self.y)
             layers = self._probe.measure()
             rundir.append_distributions(self.run_dir, epoch + 1, layers)
+            self._done_at = time.monotonic()
+            self._cost = self._done_at - start
         except Exception as exc:  # noqa: BLE001 - a picture, never a reason to stop training
             self._off = True
             self.emit(
