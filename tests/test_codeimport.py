@@ -21,6 +21,8 @@ from designer.design.params import resolved
 from designer.design.spec import Node
 from designer.model.build import analyze
 
+from helpers.keras_examples import mnist_convnet
+
 PY = sys.executable
 
 
@@ -186,20 +188,7 @@ KERAS3_CONVNET = """\
 def test_keras3_convnet_with_fit_settings_and_callbacks():
     result = read(KERAS3_CONVNET)
     assert result.ok, result.problem_lines()
-    L = keras.layers
-    expected = keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            L.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            L.MaxPooling2D(pool_size=(2, 2)),
-            L.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            L.MaxPooling2D(pool_size=(2, 2)),
-            L.Flatten(),
-            L.Dropout(0.5),
-            L.Dense(10, activation="softmax"),
-        ]
-    )
-    same_layers(result.design, expected)
+    same_layers(result.design, mnist_convnet())  # the code's model, written by hand
     t = result.design.training
     assert (t.epochs, t.batch_size, t.early_stopping, t.patience) == (15, 128, True, 2)
     assert not t.checkpoint  # the code saves no checkpoints

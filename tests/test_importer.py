@@ -18,6 +18,7 @@ from designer.model import exporting, importer, modelfile
 from designer.model.build import analyze, build_model
 from designer.model.sidecar import save_model_weights, sidecar_path
 
+from helpers.keras_examples import mnist_convnet
 from helpers.same_model import assert_same_layers
 
 RUFF = Path(sys.executable).with_name("ruff")
@@ -105,21 +106,6 @@ def test_template_round_trip(tid, tmp_path):
 
 
 # ---- models from the Keras documentation ---------------------------------------------------
-def mnist_convnet():  # keras.io/examples/vision/mnist_convnet
-    return keras.Sequential(
-        [
-            keras.Input(shape=(28, 28, 1)),
-            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-            layers.MaxPooling2D(pool_size=(2, 2)),
-            layers.Flatten(),
-            layers.Dropout(0.5),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
-
-
 # keras.io/examples/vision/image_classification_from_scratch (smaller)
 def image_classification_from_scratch():
     augmentation = keras.Sequential([layers.RandomFlip("horizontal"), layers.RandomRotation(0.1)])
