@@ -5,14 +5,7 @@ import time
 from designer.design import templates
 from designer.training import Registry, read_history, start_training
 
-WAIT = 300  # generous: other work may share the 2 cores
-
-
-def _wait_for(condition, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from helpers.waiting import WAIT, wait_for
 
 
 def test_a_step_trains_exactly_one_more_epoch_and_the_run_stays_one_run(tmp_path):
@@ -26,7 +19,7 @@ def test_a_step_trains_exactly_one_more_epoch_and_the_run_stays_one_run(tmp_path
         )
         job.step()
         for epoch in (1, 2):
-            _wait_for(lambda e=epoch: job.status == "paused" and job.snapshot().epoch == e)
+            wait_for(lambda e=epoch: job.status == "paused" and job.snapshot().epoch == e)
             time.sleep(1.5)  # paused between epochs: nothing more trains meanwhile
             snap = job.snapshot()
             assert (snap.status, snap.epoch, len(read_history(job.run_dir))) == (

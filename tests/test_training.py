@@ -33,7 +33,8 @@ from designer.training import (
 from designer.training.job import Job
 from designer.training.request import TrainRequest
 
-WAIT = 300  # generous: other work may share the 2 cores
+from helpers.waiting import WAIT
+from helpers.waiting import wait_for as _wait_for
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -395,13 +396,6 @@ def test_resume_with_fine_tuning_appends_epochs_at_a_tenth_of_the_rate(digits_ru
     assert after[-1]["learning_rate"] == pytest.approx(before[-1]["learning_rate"] / 10)
     assert read_status(run)["epochs_done"] == 22
     assert job.snapshot().initial_epoch == 20
-
-
-def _wait_for(condition, timeout=WAIT):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def test_a_queued_job_waits_its_turn_and_can_be_cancelled(side_jobs):
