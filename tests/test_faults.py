@@ -49,7 +49,7 @@ def _wait_for(condition, timeout=WAIT):
 
 
 # ---- a training process without TensorFlow -------------------------------------------------------
-def fake_child(conn, stop_event, pause_event):
+def fake_child(conn, stop_event, pause_event, step_event):
     """Stands in for ``worker.child_main``: the same events and run files, no Keras.
 
     Hooks: ``epoch_seconds`` (time per epoch), ``hold`` (a path: wait for that file before
