@@ -388,20 +388,32 @@ class Walk:
         button = self.pg.locator(
             f".st-key-delete-{css_key(sel)}{FRESH} button, .st-key-delete{FRESH} button"
         )
-        button.click(timeout=TARGET_TIMEOUT)
+        self.press(button)
         m.write(lambda d: editing.delete_node(d, sel))
         return f"delete {sel}"
 
     def undo(self) -> str:
-        # click() waits until the button is enabled: the page may not show the change yet.
-        self.pg.locator(f".st-key-undo{FRESH} button").click(timeout=TARGET_TIMEOUT)
+        self.press(self.pg.locator(f".st-key-undo{FRESH} button"))
         self.model.write(lambda d: self.model.history.undo(d) or d, kind="history")
         return "undo"
 
     def redo(self) -> str:
-        self.pg.locator(f".st-key-redo{FRESH} button").click(timeout=TARGET_TIMEOUT)
+        self.press(self.pg.locator(f".st-key-redo{FRESH} button"))
         self.model.write(lambda d: self.model.history.redo(d) or d, kind="history")
         return "redo"
+
+    def press(self, button) -> None:
+        """Click an inspector button once it is enabled (the page may not show the change
+        that enables it yet). When something covers it (the sticky top bar after a scroll,
+        a toast the pointer keeps open by resting on it), a person moves the pointer away and
+        scrolls the button into the middle, then clicks: so does this."""
+        expect(button).to_be_enabled(timeout=TARGET_TIMEOUT)
+        try:
+            button.click(timeout=5_000)
+        except PlaywrightError:
+            self.pg.mouse.move(2, VIEWPORT["height"] // 2)
+            button.evaluate("el => el.scrollIntoView({block: 'center'})")
+            button.click(timeout=TARGET_TIMEOUT)
 
     # -- helpers of the actions --
     def target(self) -> str:
