@@ -30,7 +30,6 @@ from designer.training import (
     read_status,
     resume_training,
     rundir,
-    spawn,
     start_training,
 )
 from designer.training import registry as registry_module
@@ -114,18 +113,7 @@ class FakeChildExecutor(LocalExecutor):
     """The local executor (spawned processes, pipes) whose processes run :func:`fake_child`
     instead of the Keras worker."""
 
-    def _start_process(self):
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        stop_event, pause_event = self._ctx.Event(), self._ctx.Event()
-        proc = spawn.TrainingProcess(
-            target=fake_child,
-            args=(child_conn, stop_event, pause_event),
-            name="fake-train",
-            daemon=True,
-        )
-        proc.start()
-        child_conn.close()
-        return proc, parent_conn, stop_event, pause_event
+    child_target = staticmethod(fake_child)
 
 
 def FakeChildRegistry(max_concurrent: int | None = None) -> Registry:  # noqa: N802 - reads as a class

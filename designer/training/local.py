@@ -18,6 +18,8 @@ from designer.training.worker import child_main
 
 class LocalExecutor:
     name = "local"
+    # What the child process runs, given (conn, stop, pause, step): a test swaps it.
+    child_target = staticmethod(child_main)
 
     def __init__(self) -> None:
         self._ctx = spawn.context()
@@ -47,7 +49,7 @@ class LocalExecutor:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         events = self._ctx.Event(), self._ctx.Event(), self._ctx.Event()  # stop, pause, step
         proc = spawn.TrainingProcess(
-            target=child_main,
+            target=self.child_target,
             args=(child_conn, *events),
             name="keras-designer-train",
             daemon=True,
