@@ -120,7 +120,10 @@ def test_template_to_trained_model_to_confusion_matrix(app):
     assert not app.exception
     progress = [p.proto.text for p in app.get("progress")]
     assert progress == ["finished · 3/3 epochs" + progress[0].split("epochs", 1)[1]]
-    assert charts(app) == 2  # loss and accuracy
+    # Loss and accuracy; in the collapsed expander under them, the chosen layer's outputs and
+    # gradients per epoch and every layer's gradient norm.
+    assert charts(app) == 2 + 3
+    assert any(e.label.startswith("Activations and gradients") for e in app.expander)
     assert app.button(key="train_stop").disabled
     assert [r["run"] for r in app.dataframe[0].value.to_dict("records")] == [run_id]
 
