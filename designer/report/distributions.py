@@ -51,7 +51,10 @@ class LayerProbe:
             for layer in model.layers
             if not isinstance(layer, keras.layers.InputLayer) and _float_output(layer)
         ]
-        self._outputs = keras.Model(model.inputs, [layer.output for layer in self.layers])
+        # One forward pass gives every layer's output and the model's (for the loss).
+        self._outputs = keras.Model(
+            model.inputs, [*(layer.output for layer in self.layers), model.outputs[0]]
+        )
 
     def measure(self) -> dict[str, dict[str, Any]]:
         """{layer name: {"edges", "counts", "dead", "grad_norm", "grad_edges", "grad_counts"}}
@@ -59,11 +62,9 @@ class LayerProbe:
         import keras
         import tensorflow as tf
 
-        outs = self._outputs(self.x, training=False)
-        outs = outs if isinstance(outs, (list, tuple)) else [outs]
         weights = [w for layer in self.layers for w in layer.trainable_weights]
         with tf.GradientTape() as tape:
-            y_pred = self.model(self.x, training=False)
+            *outs, y_pred = self._outputs(self.x, training=False)
             loss = self.model.compute_loss(x=self.x, y=self.y, y_pred=y_pred, training=False)
         grads = dict(zip((id(w) for w in weights), tape.gradient(loss, weights)))
         found = {}
