@@ -241,11 +241,15 @@ _RUNS_JS = """() => {
 }"""
 
 
-def after_rerun(pg, action, timeout: float = 90, start_timeout: float | None = None) -> None:
+def after_rerun(
+    pg, action, timeout: float = 90, start_timeout: float | None = None, settle: bool = True
+) -> None:
     """Do ``action`` (a click, an Enter) and wait for the rerun it causes to start and finish.
 
     wait_idle alone can return before a slow server has even begun the rerun; a person who
-    then changes the next field gets both changes handled in one run.
+    then changes the next field gets both changes handled in one run. With ``settle=False``
+    only the start is awaited: a page that polls (Train with a run going or paused) never
+    settles, so the caller waits for what it expects to see instead.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -265,7 +269,8 @@ def after_rerun(pg, action, timeout: float = 90, start_timeout: float | None = N
             if not retry:
                 raise
             print("after_rerun: no run after the action; doing it again", flush=True)
-    wait_idle(pg, timeout)
+    if settle:
+        wait_idle(pg, timeout)
 
 
 def choose(pg, box, option: str, timeout: float = 60) -> None:

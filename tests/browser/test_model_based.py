@@ -109,6 +109,7 @@ FILE_TIMEOUT = 15.0  # s for the session file to reach the model's design
 # ms for the page to show what an action needs: the machine is shared, and the first Design
 # page of a session can take half a minute when others' tests are running too.
 TARGET_TIMEOUT = 60_000
+LANDED_WAIT = 15  # s: how long a click that timed out may take to reach the session file
 NAV = "[data-testid='stTopNavLink']"
 FRESH = ":not([data-stale='true'])"  # not an element a running rerun is about to replace
 # The "Selected layer" box's input, as conftest's selected_layer_box finds it.
@@ -406,11 +407,23 @@ class Walk:
         """Click an inspector button once it is enabled (the page may not show the change
         that enables it yet). When something covers it (the sticky top bar after a scroll,
         a toast the pointer keeps open by resting on it), a person moves the pointer away and
-        scrolls the button into the middle, then clicks: so does this."""
+        scrolls the button into the middle, then clicks: so does this.
+
+        A click can also land and still time out: on a busy machine the browser handles the
+        mouse events after Playwright has stopped waiting for them. Every button pressed here
+        changes the design, so a session file that changes meanwhile means the click landed,
+        and it is not clicked again (a second undo would be the test's, not the app's)."""
         expect(button).to_be_enabled(timeout=TARGET_TIMEOUT)
+        before = self.held().get("design")
         try:
-            button.click(timeout=5_000)
+            button.click(timeout=10_000)
         except PlaywrightError:
+            deadline = time.monotonic() + LANDED_WAIT
+            while time.monotonic() < deadline:
+                if self.held().get("design") not in (None, before):
+                    self.log.append("         (the next action's click timed out but landed)")
+                    return
+                time.sleep(0.1)
             self.pg.mouse.move(2, VIEWPORT["height"] // 2)
             button.evaluate("el => el.scrollIntoView({block: 'center'})")
             button.click(timeout=TARGET_TIMEOUT)

@@ -36,7 +36,10 @@ def wait_progress(pg, pattern: str, timeout: float = 120) -> str:
 
 
 def press(pg, key: str) -> None:
-    after_rerun(pg, pg.locator(f".st-key-{key} button").click)
+    """Press a Train button. Not waiting for the page to settle: once a run is going or
+    paused its panel polls every second, and on a busy machine the page is never idle for
+    long; the caller waits for the progress line instead."""
+    after_rerun(pg, pg.locator(f".st-key-{key} button").click, settle=False)
     assert_no_exception(pg)
 
 
