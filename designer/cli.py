@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "designer.commands.explain",
     "designer.commands.bench",
     "designer.commands.cluster",
+    "designer.commands.classroom",
 )
 
 

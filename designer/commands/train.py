@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 from designer import settings, training
+from designer.classroom.scoring import check_design
+from designer.commands.classroom import open_assignment, print_broken
 from designer.commands.core import load_design
 from designer.design.spec import DataSpec
 from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
@@ -37,6 +39,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--data", metavar="FILE", help="your own data: a CSV, a ZIP of image folders or an NPZ"
     )
     p.add_argument("--target", metavar="COLUMN", help="the CSV column to predict")
+    p.add_argument(
+        "--assignment",
+        metavar="DIR",
+        help="train on a classroom assignment's data (its hidden rows never), after its rules",
+    )
     p.add_argument(
         "--epochs", type=int, metavar="N", help="epochs to train (more epochs with --resume)"
     )
@@ -145,6 +152,7 @@ def cmd_train(args) -> int:
             args.batch_size,
             args.offline,
             args.devices,
+            args.assignment,
         )
         if any(given):
             raise CommandError(
@@ -164,6 +172,12 @@ def cmd_train(args) -> int:
             if args.fine_tune:
                 raise CommandError("--fine-tune goes with --resume RUN_DIR")
             design, data = _design_and_data(args)
+            if args.assignment:
+                broken = _assignment_rules(args, design)
+                if broken:
+                    registry.shutdown()
+                    return broken
+                data = _assignment(args).data_spec(design.data)
             job = training.start_training(
                 design,
                 data=data,
@@ -191,11 +205,25 @@ def _design_and_data(args):
     return design, data_for(args, design)
 
 
+def _assignment(args):
+    if args.dataset or args.data or args.target:
+        raise CommandError("--assignment trains on the assignment's data: no --dataset or --data")
+    return open_assignment(args.assignment)
+
+
+def _assignment_rules(args, design) -> int:
+    """Print one ``rule …`` line per rule the design breaks; EXIT_PROBLEM if any, else 0."""
+    broken = check_design(_assignment(args), design, args.epochs or design.training.epochs)
+    return print_broken(broken) if broken else EXIT_OK
+
+
 def data_for(args, design) -> DataSpec | str | None:
     """What --dataset, or --data and --target, ask to train on instead of the design's data
     (None: the design's own); CommandError (exit 2) for a missing file or an unknown set."""
     if args.data and args.dataset:
         raise CommandError("give either --dataset or --data, not both")
+    if args.assignment:
+        return None  # the assignment's data, set once its rules have been checked
     base = design.data
     if args.data:
         path = Path(args.data)
