@@ -17,8 +17,12 @@ state.ensure()
 # Streamlit leaves ~6rem above the page for a header; the navigation bar needs less than that.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}</style>")
 
+from designer import settings  # noqa: E402
+
+# A class server (KERAS_DESIGNER_CLASS) opens on its Class page: students land in the assignment.
+CLASS = bool(settings.CLASS.get())
 PAGES = [
-    st.Page("pages/home.py", title="Home", default=True),
+    st.Page("pages/home.py", title="Home", default=not CLASS),
     st.Page("pages/data.py", title="Data", url_path="data"),
     st.Page("pages/design.py", title="Design", url_path="design"),
     st.Page("pages/train.py", title="Train", url_path="train"),
@@ -30,6 +34,8 @@ if Path(__file__).with_name("pages").joinpath("experiments.py").is_file():
     PAGES.append(st.Page("pages/experiments.py", title="Experiments", url_path="experiments"))
 
 PAGES.append(st.Page("pages/settings.py", title="Settings", url_path="settings"))
+if CLASS:
+    PAGES.insert(0, st.Page("pages/classroom.py", title="Class", url_path="class", default=True))
 
 page = st.navigation(PAGES, position="top")
 status_slot = st.container()  # filled after the page ran, so it shows what the page changed

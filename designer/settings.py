@@ -67,13 +67,31 @@ NO_BAR = Setting(
 DEBUG = Setting(
     "KERAS_DESIGNER_DEBUG", "", "1: the command line prints a traceback on unexpected errors"
 )
+CLASS = Setting(
+    "KERAS_DESIGNER_CLASS",
+    "",
+    "an assignment folder made by `class create`: the app adds a Class page where students "
+    "join, submit and see the leaderboard",
+)
 EXTRAS = Setting(
     "KERAS_DESIGNER_EXTRAS",
     "test,ray",
     "the extras ./run.sh installs with the project (read by run.sh)",
 )
 
-ALL = (HOME, RUNS, EXECUTOR, RAY_ADDRESS, MAX_JOBS, SETTINGS_LOCKED, PREWARM, NO_BAR, DEBUG, EXTRAS)
+ALL = (
+    HOME,
+    RUNS,
+    EXECUTOR,
+    RAY_ADDRESS,
+    MAX_JOBS,
+    SETTINGS_LOCKED,
+    PREWARM,
+    NO_BAR,
+    DEBUG,
+    CLASS,
+    EXTRAS,
+)
 
 
 def flag(setting: Setting) -> bool:

@@ -6,7 +6,7 @@ from designer import text as sizes
 from designer.design import catalog, compile_catalog, compiling, editing
 from designer.errors import DesignerError
 from designer.text import shape_text
-from ui import canvas, codeview, editor, fields, files, forms, state
+from ui import canvas, classroom, codeview, editor, fields, files, forms, state
 
 state.show_flash()
 d = state.design()
@@ -18,6 +18,8 @@ sel = state.selected()
 mode, picks = canvas.mode(), canvas.picks()
 branching = mode == canvas.BRANCH and sel is not None
 ss = st.session_state
+rules = classroom.rules_here()  # a class server's rules (None: no class)
+locked = set(rules.lock) if rules is not None else set()
 
 palette, middle, inspector = st.columns([1, 3, 1.3], gap="medium")
 
@@ -34,7 +36,8 @@ with palette:
         st.caption(f"Click a layer to start a new branch from **{sel}**")
     else:
         st.caption(f"Click a layer to add it after **{sel}**" if sel else "Click a layer to add it")
-    found = catalog.search(query or "")
+    # A class that allows only some layer types shows only those.
+    found = [s for s in catalog.search(query or "") if rules is None or rules.allows(s.type)]
     for category in catalog.CATEGORIES:
         specs = [s for s in found if s.category == category]
         if not specs:
@@ -65,6 +68,13 @@ with middle:
         help="weights, gradients, optimizer state and one batch of activations",
     )
     m4.metric("Layers", len(d.nodes))
+    if rules is not None and rules.max_params:
+        st.progress(
+            min(1.0, analysis.total_params / rules.max_params),
+            text=f"Parameter budget of this class: {analysis.total_params:,} of "
+            f"{rules.max_params:,}"
+            + (" · **over the limit**" if analysis.total_params > rules.max_params else ""),
+        )
     if analysis.problems:
         st.error(
             "**Fix these before training:**\n"
@@ -142,14 +152,22 @@ with inspector:
                 args=(fix,),
                 width="stretch",
             )
-        fields.draw(
-            st.text_input,
-            "Name",
-            fields.node_name(sel),
-            convert=lambda raw: str(raw).strip(),
-            help="The layer's id: also its name in Keras and in the code",
-        )
-        if spec is not None:
+        if sel in locked:
+            # Locked by the class: its settings are shown, not offered (and checked again when
+            # the design trains and when it is submitted).
+            st.info(
+                "🔒 Locked by the assignment: "
+                + (", ".join(f"{k} = {v}" for k, v in node.params.items()) or "no settings"),
+            )
+        else:
+            fields.draw(
+                st.text_input,
+                "Name",
+                fields.node_name(sel),
+                convert=lambda raw: str(raw).strip(),
+                help="The layer's id: also its name in Keras and in the code",
+            )
+        if spec is not None and sel not in locked:
             forms.params_form(spec.params, lambda p, nid=sel: fields.node_param(nid, p))
             forms.kept_args(sel, d.node(sel).params)
         b1, b2 = st.columns(2)
@@ -161,7 +179,12 @@ with inspector:
             width="stretch",
         )
         b2.button(
-            "✖ Delete", key=f"delete:{sel}", on_click=editor.delete, args=(sel,), width="stretch"
+            "✖ Delete",
+            key=f"delete:{sel}",
+            on_click=editor.delete,
+            args=(sel,),
+            disabled=sel in locked,
+            width="stretch",
         )
         b3, b4 = st.columns(2)
         b3.button(

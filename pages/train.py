@@ -4,7 +4,7 @@ import streamlit as st
 
 from designer.errors import DesignerError
 from designer.report import viz
-from ui import dataview, fields, forms, runs, state, trainview
+from ui import classroom, dataview, fields, forms, runs, state, trainview
 
 state.show_flash()
 d = state.design()
@@ -12,7 +12,17 @@ ss = st.session_state
 runs.prewarm()
 
 
+def refused() -> bool:
+    """In a class (KERAS_DESIGNER_CLASS), a design that breaks its rules does not train."""
+    why = classroom.training_refusal(state.design())
+    if why:
+        state.flash("error", f"Training did not start: {why}")
+    return bool(why)
+
+
 def start() -> None:
+    if refused():
+        return
     try:
         rid = runs.start(state.design(), state.design().training.epochs)
     except (DesignerError, OSError) as exc:
@@ -31,6 +41,8 @@ def step() -> None:
     trains its first epoch and pauses (a teacher stops at epoch 3 to talk, then goes on)."""
     if runs.is_active(runs.snapshot(state.run_id())):
         runs.step(state.run_id())
+        return
+    if refused():
         return
     try:
         rid = runs.start(state.design(), state.design().training.epochs, step=True)

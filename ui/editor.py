@@ -18,7 +18,7 @@ from designer.design.editing import EditError
 from designer.design.spec import Design
 from designer.errors import DesignerError
 from designer.model.build import analyze as _analyze
-from ui import canvas, state
+from ui import canvas, classroom, state
 
 
 def apply(
@@ -90,6 +90,9 @@ def add_from_palette(key: str, after: str | None, branch: bool, drawn_at: int) -
 
 
 def delete(node_id: str) -> None:
+    if node_id in classroom.locked_nodes():  # a stale button drawn before the class started
+        state.flash("error", f"{node_id} is locked by the assignment: it stays.")
+        return
     apply(editing.delete_node, node_id)
 
 

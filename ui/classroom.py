@@ -1,0 +1,182 @@
+"""The Class page's glue: the server's assignment (``KERAS_DESIGNER_CLASS``), this session's
+display name, its design against the rules, submitting its run, the teacher's login.
+
+The hidden test set is read only inside :func:`designer.classroom.scoring.score_run`; nothing
+here shows or offers for download anything built from it but the scores.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from designer import settings
+from designer.classroom import assignment as assignments
+from designer.classroom import names, passphrase
+from designer.classroom.rules import Broken
+from designer.classroom.scoring import RulesBroken, check_design, param_count, submit
+from designer.classroom.submissions import CSV_COLUMNS, leaderboard, read_submissions
+from ui import runs, state
+
+NAME = "class_name"  # the display name this session claimed
+TEACHER = "class_teacher"  # True once this session gave the teacher passphrase
+TRIES = "class_wrong_tries"  # wrong passphrases so far: each costs a longer wait
+NEWS = "class_news"  # (kind, message) of the last join/submit/teacher action
+PROJECTOR = "class_projector"
+
+
+def current() -> assignments.Assignment | None:
+    """The assignment this server runs, or None (no class: the page says how to start one)."""
+    folder = settings.CLASS.get()
+    if not folder:
+        return None
+    return assignments.load(Path(folder).expanduser())
+
+
+def my_name() -> str | None:
+    return st.session_state.get(NAME)
+
+
+def news(kind: str, message: str) -> None:
+    st.session_state[NEWS] = (kind, message)
+
+
+def join(assignment: assignments.Assignment, key: str) -> None:
+    """The Join button: claim the typed name for this session."""
+    typed = (st.session_state.get(key) or "").strip()
+    try:
+        st.session_state[NAME] = names.claim(assignment.folder, typed, state.session_id())
+    except assignments.AssignmentError as exc:
+        news("error", str(exc))
+        return
+    news("success", f"You are {st.session_state[NAME]} in this class.")
+
+
+def load_template(assignment: assignments.Assignment) -> None:
+    state.replace(assignment.template())
+    state.flash("success", f"Loaded the starting design of “{assignment.title}”.")
+
+
+def design_rules(assignment: assignments.Assignment) -> list[Broken]:
+    """The rules the session's design breaks now (Keras counts its parameters, cached)."""
+    design = state.design()
+    return check_design(assignment, design, design.training.epochs)
+
+
+def params_of_design() -> int | None:
+    return param_count(state.design())
+
+
+def rules_here():
+    """The rules of the server's class (None: no class, or one that cannot be read)."""
+    try:
+        assignment = current()
+    except assignments.AssignmentError:
+        return None
+    return assignment.rules if assignment is not None else None
+
+
+def locked_nodes() -> set[str]:
+    rules = rules_here()
+    return set(rules.lock) if rules is not None else set()
+
+
+def training_refusal(design) -> str | None:
+    """Why the Train page must not start ``design`` in this class (None: it may)."""
+    try:
+        assignment = current()
+    except assignments.AssignmentError as exc:
+        return f"this server's class cannot be read: {exc}"
+    if assignment is None:
+        return None
+    if not assignment.uses_own_data(design.data):
+        return (
+            "in this class every model trains on the assignment's data: press "
+            "**Start from the assignment's design** on the Class page"
+        )
+    broken = check_design(assignment, design, design.training.epochs)
+    if not broken:
+        return None
+    return "the design breaks this class's rules:\n" + "\n".join(f"- {b.line()}" for b in broken)
+
+
+def latest_run() -> str | None:
+    run_id = st.session_state.get(state.RUN_ID)
+    return run_id if runs.exists(run_id) else None
+
+
+def submit_run(assignment: assignments.Assignment, run_id: str) -> None:
+    name = my_name()
+    if not name:
+        news("error", "Choose your name first.")
+        return
+    if names.owner(assignment.folder, name) != state.session_id():
+        news("error", f"{name!r} belongs to another browser session.")
+        return
+    try:
+        sub = submit(assignment, runs.run_path(run_id), name)
+    except RulesBroken as exc:
+        news("error", "Not submitted:\n" + "\n".join(b.line() for b in exc.broken))
+        return
+    except assignments.AssignmentError as exc:
+        news("error", f"Not submitted: {exc}")
+        return
+    news("success", f"Submitted {run_id}: score {sub.score:.4f} on the hidden test set.")
+
+
+def teacher_login(assignment: assignments.Assignment, key: str) -> None:
+    """Check the passphrase; each wrong try in this session waits a second longer."""
+    tries = st.session_state.get(TRIES, 0)
+    time.sleep(min(tries, 10))
+    if passphrase.verify(assignment.teacher_file, st.session_state.get(key) or ""):
+        st.session_state[TEACHER], st.session_state[TRIES] = True, 0
+        news("success", "Teacher view unlocked for this browser session.")
+    else:
+        st.session_state[TRIES] = tries + 1
+        news("error", "That is not the teacher passphrase.")
+
+
+def is_teacher() -> bool:
+    return bool(st.session_state.get(TEACHER))
+
+
+def set_open(assignment: assignments.Assignment, is_open: bool) -> None:
+    if not is_teacher():  # a crafted rerun without the passphrase changes nothing
+        news("error", "Only the teacher can open or close submissions.")
+        return
+    assignment.set_open(is_open)
+    news("success", f"Submissions are {'open' if is_open else 'closed'}.")
+
+
+def standings_table(assignment: assignments.Assignment):
+    """The leaderboard as a table (pandas escapes nothing: st.dataframe shows text as text)."""
+    import pandas as pd
+
+    rows = [
+        {
+            "rank": s.rank,
+            "name": s.name,
+            assignment.metric: round(s.best.score, 4),
+            "submissions": s.submissions,
+            "params": s.best.params,
+            "when": time.strftime("%H:%M:%S", time.localtime(s.best.submitted_at)),
+        }
+        for s in leaderboard(read_submissions(assignment.folder))
+    ]
+    return pd.DataFrame(rows)
+
+
+def results_csv(assignment: assignments.Assignment) -> bytes:
+    """Every submission, for the teacher's download (built only when unlocked)."""
+    import pandas as pd
+
+    if not is_teacher():
+        return b""
+    subs = read_submissions(assignment.folder)
+    frame = pd.DataFrame(
+        [[s.name, s.score, s.params, s.epochs, s.run, s.at_text()] for s in subs],
+        columns=list(CSV_COLUMNS),
+    )
+    return frame.to_csv(index=False).encode("utf-8")
