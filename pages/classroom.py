@@ -48,8 +48,9 @@ if ss.get(cls.NEWS):
     kind, message = ss.pop(cls.NEWS)
     (st.success if kind == "success" else st.error)(message)
 
-me, board = st.columns([1, 1.4], gap="large")
-with me:
+
+def you() -> None:
+    """The student's side: name, the assignment's design against the rules, submit."""
     st.subheader("You")
     name = cls.my_name()
     if name is None:
@@ -112,12 +113,25 @@ def leaderboard() -> None:
     elif table.empty:
         st.caption("No submissions yet.")
     else:
-        st.dataframe(table, hide_index=True, width="stretch", key="class_board")
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            key="class_board",
+            column_config={assignment.metric: st.column_config.NumberColumn(format="%.4f")},
+        )
 
 
-with board:
+if ss.get(cls.PROJECTOR):  # the projector shows the board alone, full width
     st.subheader("Leaderboard")
     leaderboard()
+else:
+    me, board = st.columns([1, 1.4], gap="large")
+    with me:
+        you()
+    with board:
+        st.subheader("Leaderboard")
+        leaderboard()
 
 with st.expander("Teacher", expanded=cls.is_teacher()):
     if not cls.is_teacher():

@@ -51,7 +51,12 @@ def join(assignment: assignments.Assignment, key: str) -> None:
     except assignments.AssignmentError as exc:
         news("error", str(exc))
         return
-    news("success", f"You are {st.session_state[NAME]} in this class.")
+    # A student lands in the assignment: its design replaces the blank one (Undo brings it back).
+    state.replace(assignment.template())
+    news(
+        "success",
+        f"You are {st.session_state[NAME]} in this class. The assignment's design is loaded.",
+    )
 
 
 def load_template(assignment: assignments.Assignment) -> None:

@@ -73,17 +73,16 @@ def one_browser_module_at_a_time():
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """Start ``streamlit run app.py`` on a free port with a throw-away workspace."""
+def start_server(home: Path, **env_extra: str) -> tuple[str, subprocess.Popen, object]:
+    """``streamlit run app.py`` on a free port with the workspace ``home`` (and ``env_extra``
+    in its environment): (address, process, log file). Fails the test when it does not start."""
     if not Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is not installed: apt-get install chromium (./run.sh test does)")
     port = _free_port()
-    home = tmp_path_factory.mktemp("workspace")
-    env = dict(os.environ, KERAS_DESIGNER_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(os.environ, KERAS_DESIGNER_HOME=str(home), TF_CPP_MIN_LOG_LEVEL="2", **env_extra)
     env.pop("KERAS_DESIGNER_RUNS", None)  # runs go to the throw-away workspace
     env.pop("KERAS_DESIGNER_PREWARM", None)  # warm Keras and a training process, as in real use
-    log = open(home / "server.log", "w")  # noqa: SIM115 - closed at teardown
+    log = open(home / "server.log", "w")  # noqa: SIM115 - closed by stop_server
     server = subprocess.Popen(
         [
             sys.executable,
@@ -120,11 +119,10 @@ def app_url(tmp_path_factory):
     else:
         _stop_group(server, signal.SIGKILL)
         pytest.fail("the Streamlit server did not start:\n" + (home / "server.log").read_text())
-    _server_log.append(home / "server.log")
-    _workspace.append(home)
-    yield url
-    _workspace.clear()
-    _server_log.clear()
+    return url, server, log
+
+
+def stop_server(server: subprocess.Popen, log) -> None:
     _stop_group(server, signal.SIGTERM)
     try:
         server.wait(timeout=15)
@@ -132,6 +130,19 @@ def app_url(tmp_path_factory):
         _stop_group(server, signal.SIGKILL)
         server.wait(timeout=10)
     log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """Start ``streamlit run app.py`` on a free port with a throw-away workspace."""
+    home = tmp_path_factory.mktemp("workspace")
+    url, server, log = start_server(home)
+    _server_log.append(home / "server.log")
+    _workspace.append(home)
+    yield url
+    _workspace.clear()
+    _server_log.clear()
+    stop_server(server, log)
 
 
 @pytest.fixture(scope="session")

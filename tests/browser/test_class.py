@@ -1,0 +1,104 @@
+"""Issue 16 in a real browser: a teacher unlocks the Class page and projects the leaderboard
+while two students, each in a browser session of their own, join under a name, start from the
+assignment's design, train it and submit. Photographed into assets/screenshots/
+(class-student.png, class-teacher.png).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import (
+    VIEWPORT,
+    assert_no_exception,
+    open_page,
+    screenshot,
+    start_server,
+    stop_server,
+    wait_idle,
+)
+from playwright.sync_api import expect
+from test_see_inside import wait_progress
+
+from designer.classroom.submissions import leaderboard, read_submissions
+
+SECRET = "lantern-otter-quartz-meadow-31"
+TITLE = "Two moons: who separates them best?"
+FRESH = ":not([data-stale='true'])"  # not an element a running rerun is about to replace
+
+
+@pytest.fixture(scope="module")
+def class_server(tmp_path_factory):
+    """A server for a moons assignment (400 parameters at most, the input locked)."""
+    root = tmp_path_factory.mktemp("class-server")
+    folder = root / "moons"
+    made = subprocess.run(
+        [sys.executable, "-m", "designer.cli", "class", "create", str(folder),
+         "--dataset", "moons", "--max-params", "400", "--max-epochs", "5", "--lock", "input",
+         "--title", TITLE, "--passphrase-env", "KD_CLASS_PASS"],
+        env=dict(os.environ, KD_CLASS_PASS=SECRET),
+        capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    home = root / "workspace"
+    home.mkdir()
+    url, server, log = start_server(home, KERAS_DESIGNER_CLASS=str(folder))
+    yield url, folder
+    stop_server(server, log)
+
+
+def visit(browser, url: str):
+    """A new browser session on the class server, settled on the Class page."""
+    pg = browser.new_context(viewport=VIEWPORT).new_page()
+    pg.set_default_timeout(30_000)
+    pg.goto(url)
+    expect(pg.get_by_role("heading", name=TITLE)).to_be_visible(timeout=90_000)
+    wait_idle(pg)
+    return pg
+
+
+def test_a_teacher_projects_the_leaderboard_while_two_students_submit(browser, class_server):
+    url, folder = class_server
+    teacher = visit(browser, url)
+    teacher.get_by_text("Teacher", exact=True).click()
+    teacher.locator(".st-key-class_pass input").fill(SECRET)
+    teacher.locator(".st-key-class_unlock button").click()
+    expect(teacher.get_by_text("Teacher view unlocked")).to_be_visible(timeout=60_000)
+    teacher.locator(".st-key-class_projector label").click()
+    expect(teacher.get_by_text("No submissions yet")).to_be_visible(timeout=30_000)
+
+    students = {}
+    for name in ("Ada L.", "Grace H."):
+        pg = visit(browser, url)
+        pg.locator(".st-key-class_name_field input").fill(name)
+        pg.locator(".st-key-class_join button").click()
+        expect(pg.get_by_text(f"You are {name} in this class.")).to_be_visible(timeout=60_000)
+        wait_idle(pg)  # the join's rerun moves the buttons below the name
+        pg.locator(f".st-key-class_template{FRESH} button").first.click()  # help: two nodes
+        expect(pg.get_by_text("Your design keeps every rule.")).to_be_visible(timeout=90_000)
+        open_page(pg, "Train", 180)
+        pg.locator(".st-key-train_start button").click()
+        wait_progress(pg, r"finished", timeout=240)
+        open_page(pg, "Class")
+        submit = pg.locator(f".st-key-class_submit{FRESH} button")
+        expect(submit).to_be_enabled(timeout=60_000)
+        submit.click()
+        note = pg.get_by_text(re.compile(r"score \d\.\d{4} on the hidden test set"))
+        expect(note).to_be_visible(timeout=120_000)
+        assert_no_exception(pg)
+        students[name] = pg
+
+    # The projected board shows both names within a few polls, best first, as the log says.
+    board = teacher.locator("table").filter(has_text="Ada L.")
+    expect(board).to_contain_text("Grace H.", timeout=30_000)
+    standings = leaderboard(read_submissions(folder))
+    assert [s.name for s in standings] == [
+        cell.strip() for cell in board.locator("tr td:nth-child(2)").all_inner_texts()
+    ]
+    screenshot(students["Grace H."], "class-student")
+    screenshot(teacher, "class-teacher")
