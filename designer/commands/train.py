@@ -222,7 +222,7 @@ def data_for(args, design) -> DataSpec | str | None:
     (None: the design's own); CommandError (exit 2) for a missing file or an unknown set."""
     if args.data and args.dataset:
         raise CommandError("give either --dataset or --data, not both")
-    if args.assignment:
+    if getattr(args, "assignment", None):  # only train has --assignment (sweep, search... not)
         return None  # the assignment's data, set once its rules have been checked
     base = design.data
     if args.data:
