@@ -17,7 +17,7 @@ from designer.classroom import assignment as assignments
 from designer.classroom import names, passphrase
 from designer.classroom.rules import Broken
 from designer.classroom.scoring import RulesBroken, check_design, param_count, submit
-from designer.classroom.submissions import CSV_COLUMNS, leaderboard, read_submissions
+from designer.classroom.submissions import csv_text, leaderboard, read_submissions
 from ui import runs, state
 
 NAME = "class_name"  # the display name this session claimed
@@ -175,13 +175,6 @@ def standings_table(assignment: assignments.Assignment):
 
 def results_csv(assignment: assignments.Assignment) -> bytes:
     """Every submission, for the teacher's download (built only when unlocked)."""
-    import pandas as pd
-
     if not is_teacher():
         return b""
-    subs = read_submissions(assignment.folder)
-    frame = pd.DataFrame(
-        [[s.name, s.score, s.params, s.epochs, s.run, s.at_text()] for s in subs],
-        columns=list(CSV_COLUMNS),
-    )
-    return frame.to_csv(index=False).encode("utf-8")
+    return csv_text(read_submissions(assignment.folder)).encode("utf-8")

@@ -8,6 +8,8 @@ by a crash in the middle of a write was never confirmed; readers skip it.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -123,3 +125,13 @@ def leaderboard(subs: list[Submission]) -> list[Standing]:
             best[s.name] = s
     order = sorted(best.values(), key=lambda s: (-s.score, s.submitted_at))
     return [Standing(i, s.name, s, count[s.name]) for i, s in enumerate(order, start=1)]
+
+
+def csv_text(subs: list[Submission]) -> str:
+    """Every submission as CSV (``CSV_COLUMNS``): the CLI's --csv and the teacher's download."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for s in subs:
+        writer.writerow([s.name, f"{s.score:.6f}", s.params, s.epochs, s.run, s.at_text()])
+    return out.getvalue()

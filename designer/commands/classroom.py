@@ -7,7 +7,6 @@ data; the rules it checks first are :func:`designer.classroom.scoring.check_desi
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from designer.classroom import assignment as assignments
 from designer.classroom import passphrase
 from designer.classroom.rules import Broken, Rules
 from designer.classroom.scoring import RulesBroken, submit
-from designer.classroom.submissions import CSV_COLUMNS, check_name, leaderboard, read_submissions
+from designer.classroom.submissions import check_name, csv_text, leaderboard, read_submissions
 from designer.errors import EXIT_OK, EXIT_PROBLEM, EXIT_UNREADABLE, CommandError
 
 
@@ -155,13 +154,7 @@ def cmd_leaderboard(args) -> int:
         print(standing.line())
     if args.csv:
         try:
-            with open(args.csv, "w", newline="", encoding="utf-8") as f:
-                writer = csv.writer(f)
-                writer.writerow(CSV_COLUMNS)
-                for s in subs:
-                    writer.writerow(
-                        [s.name, f"{s.score:.6f}", s.params, s.epochs, s.run, s.at_text()]
-                    )
+            Path(args.csv).write_text(csv_text(subs), encoding="utf-8")
         except OSError as exc:
             raise CommandError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
         print(f"wrote {len(subs)} submissions to {args.csv}", file=sys.stderr)
