@@ -17,10 +17,12 @@ state.ensure()
 # Streamlit leaves ~6rem above the page for a header; the navigation bar needs less than that.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}</style>")
 
-from designer import settings  # noqa: E402
+from designer.classroom.live import class_folder  # noqa: E402
 
-# A class server (KERAS_DESIGNER_CLASS) opens on its Class page: students land in the assignment.
-CLASS = bool(settings.CLASS.get())
+# A class server (KERAS_DESIGNER_CLASS, or an assignment a teacher opened on the Class page)
+# opens on its Class page: students land in the assignment. Without a class the page comes
+# last, where a teacher finds it to open one.
+CLASS = class_folder() is not None
 PAGES = [
     st.Page("pages/home.py", title="Home", default=not CLASS),
     st.Page("pages/data.py", title="Data", url_path="data"),
@@ -34,8 +36,11 @@ if Path(__file__).with_name("pages").joinpath("experiments.py").is_file():
     PAGES.append(st.Page("pages/experiments.py", title="Experiments", url_path="experiments"))
 
 PAGES.append(st.Page("pages/settings.py", title="Settings", url_path="settings"))
+CLASS_PAGE = st.Page("pages/classroom.py", title="Class", url_path="class", default=CLASS)
 if CLASS:
-    PAGES.insert(0, st.Page("pages/classroom.py", title="Class", url_path="class", default=True))
+    PAGES.insert(0, CLASS_PAGE)
+else:
+    PAGES.append(CLASS_PAGE)
 
 page = st.navigation(PAGES, position="top")
 status_slot = st.container()  # filled after the page ran, so it shows what the page changed

@@ -70,8 +70,8 @@ DEBUG = Setting(
 CLASS = Setting(
     "KERAS_DESIGNER_CLASS",
     "",
-    "an assignment folder made by `class create`: the app adds a Class page where students "
-    "join, submit and see the leaderboard",
+    "an assignment folder made by `class create`: the app opens on a Class page where "
+    "students join, submit and see the leaderboard",
 )
 EXTRAS = Setting(
     "KERAS_DESIGNER_EXTRAS",

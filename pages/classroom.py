@@ -8,9 +8,10 @@ import html
 
 import streamlit as st
 
+from designer.classroom import live
 from designer.classroom.assignment import AssignmentError
 from ui import classroom as cls
-from ui import runs, state
+from ui import runs, state, trainview
 
 state.show_flash()
 ss = st.session_state
@@ -21,11 +22,25 @@ except AssignmentError as exc:
     st.stop()
 if assignment is None:
     st.title("Class")
+    if ss.get(cls.NEWS):
+        kind, message = ss.pop(cls.NEWS)
+        (st.success if kind == "success" else st.error)(message)
     st.info(
-        "No class runs on this server. A teacher makes one with "
-        "`keras-designer class create DIR --dataset ID` and starts the server with "
-        "`KERAS_DESIGNER_CLASS=DIR ./run.sh app`."
+        "No class runs on this server. A teacher makes an assignment with "
+        "`keras-designer class create DIR --dataset ID`, then either starts the server with "
+        "`KERAS_DESIGNER_CLASS=DIR ./run.sh app` or opens the assignment here."
     )
+    with st.container(border=True):
+        st.markdown("**Open an assignment** (teachers)")
+        st.text_input("Assignment folder", key="class_open_folder", placeholder="/srv/class/moons")
+        st.text_input("Teacher passphrase", type="password", key="class_open_pass")
+        st.button(
+            "Open the class on this server",
+            key="class_open",
+            type="primary",
+            on_click=cls.open_class,
+            args=("class_open_folder", "class_open_pass"),
+        )
     st.stop()
 
 st.title(assignment.title)
@@ -47,6 +62,25 @@ st.caption(
 if ss.get(cls.NEWS):
     kind, message = ss.pop(cls.NEWS)
     (st.success if kind == "success" else st.error)(message)
+
+
+@st.fragment(run_every=3)
+def on_the_board() -> None:
+    """The submission the teacher shows to everyone: its graph and its curves."""
+    shown = cls.shown(cls.current() or assignment)
+    if shown is None:
+        return
+    sub, design, history = shown
+    with st.container(border=True):
+        st.subheader(f"On the board: {sub.name}'s design")
+        st.caption(
+            f"{assignment.metric} {sub.score:.4f} on the hidden rows · {sub.params:,} "
+            f"parameters · {sub.epochs} epochs · {len(design.nodes)} layers"
+        )
+        graph, charts = st.columns([1, 2.4])
+        graph.html(f"<div style='display:flex;justify-content:center'>{cls.picture(design)}</div>")
+        with charts:
+            trainview.curves(history, key_prefix="class_board_curves")
 
 
 def you() -> None:
@@ -122,6 +156,7 @@ def leaderboard() -> None:
         )
 
 
+on_the_board()
 if ss.get(cls.PROJECTOR):  # the projector shows the board alone, full width
     st.subheader("Leaderboard")
     leaderboard()
@@ -132,6 +167,35 @@ else:
     with board:
         st.subheader("Leaderboard")
         leaderboard()
+
+
+@st.fragment(run_every=3)
+def teacher_view() -> None:
+    """Who is training now, the submissions over time, and the design shown to the class."""
+    now = cls.current() or assignment
+    training = cls.training_table(now)
+    st.markdown(f"**Training now:** {len(training)}")
+    if not training.empty:
+        st.dataframe(training, hide_index=True, width="stretch", key="class_training")
+    st.plotly_chart(cls.over_time_figure(now), key="class_over_time")
+    names = cls.ranked_names(now)
+    pick, show, hide = st.columns([2, 1, 1], vertical_alignment="bottom")
+    pick.selectbox("Show a design to the class", names, key="class_reveal_name")
+    show.button(
+        "Show it",
+        key="class_reveal",
+        disabled=not names,
+        on_click=cls.reveal,
+        args=(now, "class_reveal_name"),
+    )
+    hide.button(
+        "Hide it",
+        key="class_hide",
+        disabled=cls.shown(now) is None,
+        on_click=cls.hide,
+        args=(now,),
+    )
+
 
 with st.expander("Teacher", expanded=cls.is_teacher()):
     if not cls.is_teacher():
@@ -158,3 +222,11 @@ with st.expander("Teacher", expanded=cls.is_teacher()):
             mime="text/csv",
             key="class_csv",
         )
+        teacher_view()
+        if not live.fixed_by_environment():
+            st.button(
+                "End the class on this server",
+                key="class_end",
+                on_click=cls.end_class,
+                help="The folder keeps every submission; open it again to go on",
+            )

@@ -83,9 +83,9 @@ with left:
         "training",
         "epochs",
         min_value=1,
-        max_value=10_000,
+        max_value=classroom.epochs_limit(t.epochs),
         step=1,
-        help="How many times the model sees the whole training set",
+        help="How many times the model sees the whole training set" + classroom.epochs_note(),
     )
     setting(
         st.number_input,

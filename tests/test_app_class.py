@@ -5,15 +5,25 @@ and closes submissions."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import shutil
+import zipfile
 
+import numpy as np
 import pytest
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from designer.classroom import assignment as assignments
-from designer.classroom import passphrase
+from designer.classroom import live, passphrase
+from designer.classroom.scoring import submit
 from designer.classroom.submissions import read_submissions
 from designer.cli import main
 from designer.design.spec import load as load_design
+from designer.training import rundir
+from ui import classroom as ui_class
 
 SECRET = "amber-comet-river-tulip-07"
 
@@ -114,7 +124,7 @@ def test_the_teacher_unlocks_with_the_passphrase_and_closes_submissions(class_ap
     assert not [b for b in at.button if b.key == "class_open_close"]
     at.text_input(key="class_pass").input(SECRET)
     at.button(key="class_unlock").click().run()
-    assert at.session_state["class_teacher"] is True
+    assert at.session_state["class_teacher"] == str(folder.resolve())
     try:
         at.button(key="class_open_close").click().run()
         assert assignments.load(folder).open is False
@@ -153,3 +163,162 @@ def test_the_design_page_keeps_the_class_rules(classroom, open_app, app_env, mon
     assert any("Locked by the assignment" in i.value for i in at.info)
     assert at.button(key="delete:input").disabled
     assert not [t for t in at.text_input if "Name" == t.label]
+
+
+def unlock(at) -> None:
+    at.text_input(key="class_pass").input(SECRET)
+    at.button(key="class_unlock").click().run()
+    assert any("Teacher view unlocked" in m.value for m in at.success), texts(at)
+
+
+def chart(at, title: str) -> dict:
+    (spec,) = [
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if title in json.dumps(json.loads(c.proto.spec)["layout"].get("title"))
+    ]
+    return spec
+
+
+def test_the_teacher_shows_one_design_to_the_whole_class(class_app, classroom, app_env):
+    folder, _ = classroom
+    sub = submit(assignments.load(folder), app_env / "runs" / "trained", "Linus T.")
+    student = class_app()
+    assert not [h for h in student.subheader if "On the board" in h.value]
+    assert not [b for b in student.button if b.key == "class_reveal"], "the teacher's only"
+    teacher = class_app()
+    unlock(teacher)
+    # The teacher's chart holds every recorded submission, one marker each.
+    over_time = chart(teacher, "Submissions over time")
+    markers = next(t for t in over_time["data"] if t["mode"] == "markers")
+    assert len(markers["y"]) == len(read_submissions(folder))
+    teacher.selectbox(key="class_reveal_name").select("Linus T.")
+    teacher.button(key="class_reveal").click().run()
+    assert not teacher.exception
+    assert live.revealed(folder) == sub
+    try:
+        student.run()
+        shown = [h.value for h in student.subheader if "On the board" in h.value]
+        assert shown == ["On the board: Linus T.'s design"]
+        assert any("<svg" in h.proto.body for h in student.get("html"))
+        loss = chart(student, "Loss")
+        trained = rundir.read_history(app_env / "runs" / "trained")
+        assert loss["data"][0]["y"] == pytest.approx([row["loss"] for row in trained])
+    finally:
+        teacher.button(key="class_hide").click().run()
+    assert live.revealed(folder) is None
+    student.run()
+    assert not [h for h in student.subheader if "On the board" in h.value]
+
+
+def test_a_crafted_reveal_without_the_passphrase_changes_nothing(classroom, monkeypatch):
+    """The callbacks check the teacher flag themselves: run without it (bare mode, where a
+    crafted request would land), they refuse."""
+    folder, _ = classroom
+    monkeypatch.setenv("KERAS_DESIGNER_CLASS", str(folder))
+    st.session_state["class_reveal_name"] = "Grace"
+    st.session_state.pop(ui_class.TEACHER, None)
+    ui_class.reveal(assignments.load(folder), "class_reveal_name")
+    assert live.revealed(folder) is None
+    ui_class.set_open(assignments.load(folder), False)
+    assert assignments.load(folder).open
+    assert ui_class.results_csv(assignments.load(folder)) == b""
+
+
+def test_the_teacher_sees_who_is_training_now(class_app, classroom, app_env):
+    folder, _ = classroom
+    student = class_app()
+    student.text_input(key="class_name_field").input("Hedy")
+    student.button(key="class_join").click().run()
+    busy = app_env / "runs" / "hedy-run"
+    busy.mkdir(parents=True)
+    rundir.write_owner(busy, student.session_state["session_id"])
+    rundir.write_status(busy, "running", pid=os.getpid(), epochs_done=2)
+    teacher = class_app()
+    unlock(teacher)
+    (table,) = [d.value for d in teacher.dataframe if "status" in d.value.columns]
+    assert table[["name", "run", "status", "epoch"]].values.tolist() == [
+        ["Hedy", "hedy-run", "running", 2]
+    ]
+    rundir.write_status(busy, "finished")
+    teacher.run()
+    assert "**Training now:** 0" in texts(teacher)
+
+
+def test_a_teacher_opens_an_assignment_on_the_class_page(classroom, open_app, monkeypatch):
+    """Without KERAS_DESIGNER_CLASS: the Class page (last in the menu) opens a folder made by
+    `class create` once its passphrase is given; every new session then lands in it."""
+    folder, _ = classroom
+    monkeypatch.delenv("KERAS_DESIGNER_CLASS", raising=False)
+    at = open_app()
+    at.switch_page("pages/classroom.py").run()
+    assert any("No class runs on this server" in i.value for i in at.info)
+    at.text_input(key="class_open_folder").input(str(folder))
+    at.text_input(key="class_open_pass").input("not-it")
+    at.button(key="class_open").click().run()
+    assert live.class_folder() is None
+    assert any("not this assignment's teacher passphrase" in e.value for e in at.error)
+    at.text_input(key="class_open_pass").input(SECRET)
+    at.button(key="class_open").click().run()
+    assert live.class_folder() == folder.resolve()
+    title = assignments.load(folder).title
+    assert at.title[0].value == title and [b for b in at.button if b.key == "class_open_close"]
+    student = open_app()  # a new session opens on the Class page, not as the teacher
+    assert student.title[0].value == title
+    assert not [b for b in student.button if b.key in ("class_end", "class_open_close")]
+    at.button(key="class_end").click().run()
+    assert live.class_folder() is None
+    assert (folder / "submissions.jsonl").is_file(), "ending the class keeps its results"
+
+
+def test_the_epochs_field_stops_at_the_class_cap(class_app):
+    at = class_app()
+    at.button(key="class_template").click().run()
+    at.switch_page("pages/train.py").run()
+    (epochs,) = [n for n in at.number_input if n.label == "Epochs"]
+    assert epochs.max == 6 and "at most 6 in this class" in epochs.help
+    # A design already above the cap (an older file) keeps its value: the field's maximum
+    # yields to it, since nothing changes a design by itself, and Start refuses it instead.
+    assert ui_class.epochs_limit(9) == 9 and ui_class.epochs_limit(3) == 6
+
+
+def _bytes_in(data: bytes):
+    """``data`` and, for a ZIP (a .keras file, a run's folder), every member's bytes."""
+    yield data
+    if data[:2] == b"PK":
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            for name in zf.namelist():
+                yield from _bytes_in(zf.read(name))
+
+
+def test_no_download_of_a_class_session_holds_a_hidden_row(class_app, classroom, monkeypatch):
+    """Every file the Export and Class pages offer a student (the script, the design, the
+    trained .keras, the run as a ZIP, the model card), unpacked: no hidden row in any."""
+    folder, _ = classroom
+    offered: dict[str, bytes] = {}
+    original = DeltaGenerator.download_button
+
+    def record(self, label, data, *args, **kwargs):
+        got = data() if callable(data) else data
+        offered[kwargs.get("key") or label] = got.encode() if isinstance(got, str) else got
+        return original(self, label, data, *args, **kwargs)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", record)
+    # st.download_button is the main area's bound method, taken when streamlit was imported.
+    main_area = st.download_button
+    monkeypatch.setattr(st, "download_button", lambda *a, **k: record(main_area.__self__, *a, **k))
+    at = class_app()
+    at.text_input(key="class_name_field").input("Alan")
+    at.button(key="class_join").click().run()
+    at.session_state["run_id"] = "trained"
+    at.switch_page("pages/export.py").run()
+    at.button(key="card_build").click().run()
+    assert not at.exception
+    assert {"dl_script", "dl_design", "dl_keras", "dl_run", "dl_card"} <= set(offered)
+    with np.load(folder / "hidden" / "test.npz", allow_pickle=False) as hidden:
+        x = hidden["x"]
+    rows = {r.tobytes() for r in x} | {r.tobytes() for r in x.astype(np.float64)}
+    for key, data in offered.items():
+        for part in _bytes_in(data):
+            assert not any(r in part for r in rows), f"a hidden row is in the {key} download"
+            assert b"hidden/test.npz" not in part, key

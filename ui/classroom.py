@@ -12,16 +12,20 @@ from pathlib import Path
 
 import streamlit as st
 
-from designer import settings
 from designer.classroom import assignment as assignments
-from designer.classroom import names, passphrase
+from designer.classroom import live, names, passphrase
 from designer.classroom.rules import Broken
 from designer.classroom.scoring import RulesBroken, check_design, param_count, submit
 from designer.classroom.submissions import csv_text, leaderboard, read_submissions
+from designer.design.spec import DesignFileError
+from designer.design.spec import load as load_design_file
+from designer.report.drawing import design_svg
+from designer.report.viz import submissions_figure
+from designer.training import rundir
 from ui import runs, state
 
 NAME = "class_name"  # the display name this session claimed
-TEACHER = "class_teacher"  # True once this session gave the teacher passphrase
+TEACHER = "class_teacher"  # the class folder this session gave the teacher passphrase for
 TRIES = "class_wrong_tries"  # wrong passphrases so far: each costs a longer wait
 NEWS = "class_news"  # (kind, message) of the last join/submit/teacher action
 PROJECTOR = "class_projector"
@@ -29,10 +33,8 @@ PROJECTOR = "class_projector"
 
 def current() -> assignments.Assignment | None:
     """The assignment this server runs, or None (no class: the page says how to start one)."""
-    folder = settings.CLASS.get()
-    if not folder:
-        return None
-    return assignments.load(Path(folder).expanduser())
+    folder = live.class_folder()
+    return None if folder is None else assignments.load(folder)
 
 
 def my_name() -> str | None:
@@ -88,6 +90,20 @@ def locked_nodes() -> set[str]:
     return set(rules.lock) if rules is not None else set()
 
 
+def epochs_limit(current: int) -> int:
+    """The Epochs field's maximum: the class's cap. A design already above it keeps its value
+    (the field must not change a design by itself); Start refuses it with the rule's line."""
+    rules = rules_here()
+    cap = rules.max_epochs if rules is not None else None
+    return max(cap, current) if cap else 10_000
+
+
+def epochs_note() -> str:
+    rules = rules_here()
+    cap = rules.max_epochs if rules is not None else None
+    return f" (at most {cap} in this class)" if cap else ""
+
+
 def training_refusal(design) -> str | None:
     """Why the Train page must not start ``design`` in this class (None: it may)."""
     try:
@@ -131,20 +147,58 @@ def submit_run(assignment: assignments.Assignment, run_id: str) -> None:
     news("success", f"Submitted {run_id}: score {sub.score:.4f} on the hidden test set.")
 
 
+def _slow_down() -> None:
+    """Each wrong passphrase in this session makes the next try wait a second longer."""
+    time.sleep(min(st.session_state.get(TRIES, 0), 10))
+
+
+def _wrong(message: str) -> None:
+    st.session_state[TRIES] = st.session_state.get(TRIES, 0) + 1
+    news("error", message)
+
+
 def teacher_login(assignment: assignments.Assignment, key: str) -> None:
-    """Check the passphrase; each wrong try in this session waits a second longer."""
-    tries = st.session_state.get(TRIES, 0)
-    time.sleep(min(tries, 10))
+    """Check the passphrase (slowed after wrong tries)."""
+    _slow_down()
     if passphrase.verify(assignment.teacher_file, st.session_state.get(key) or ""):
-        st.session_state[TEACHER], st.session_state[TRIES] = True, 0
+        st.session_state[TEACHER], st.session_state[TRIES] = _key(assignment.folder), 0
         news("success", "Teacher view unlocked for this browser session.")
     else:
-        st.session_state[TRIES] = tries + 1
-        news("error", "That is not the teacher passphrase.")
+        _wrong("That is not the teacher passphrase.")
+
+
+def open_class(folder_key: str, pass_key: str) -> None:
+    """Run the assignment in the typed folder on this server (its passphrase unlocks it)."""
+    _slow_down()
+    try:
+        folder = live.open_class(
+            (st.session_state.get(folder_key) or "").strip(),
+            st.session_state.get(pass_key) or "",
+        )
+    except assignments.AssignmentError as exc:
+        _wrong(f"The class did not open: {exc}")
+        return
+    st.session_state[TEACHER], st.session_state[TRIES] = _key(folder), 0
+    news("success", f"This server now runs the class in {folder}. Students open this address.")
+
+
+def end_class() -> None:
+    if not is_teacher():
+        news("error", "Only the teacher can end the class.")
+        return
+    live.end_class()
+    st.session_state.pop(TEACHER, None)
+    state.flash("success", "The class has ended on this server; its folder keeps every result.")
+
+
+def _key(folder: Path) -> str:
+    return str(Path(folder).resolve())
 
 
 def is_teacher() -> bool:
-    return bool(st.session_state.get(TEACHER))
+    """Did this session give the passphrase of the class the server runs now?"""
+    folder = live.class_folder()
+    return folder is not None and st.session_state.get(TEACHER) == _key(folder)
 
 
 def set_open(assignment: assignments.Assignment, is_open: bool) -> None:
@@ -153,6 +207,58 @@ def set_open(assignment: assignments.Assignment, is_open: bool) -> None:
         return
     assignment.set_open(is_open)
     news("success", f"Submissions are {'open' if is_open else 'closed'}.")
+
+
+def reveal(assignment: assignments.Assignment, key: str) -> None:
+    """Show the chosen name's best submission (graph and curves) to the whole class."""
+    if not is_teacher():  # a crafted rerun without the passphrase reveals nothing
+        news("error", "Only the teacher can show a design to the class.")
+        return
+    chosen = st.session_state.get(key)
+    best = {s.name: s.best for s in leaderboard(read_submissions(assignment.folder))}
+    if chosen not in best:
+        news("error", "Choose a name from the leaderboard first.")
+        return
+    live.reveal(assignment.folder, best[chosen])
+    news("success", f"Every screen now shows {chosen}'s design.")
+
+
+def hide(assignment: assignments.Assignment) -> None:
+    if not is_teacher():
+        news("error", "Only the teacher can hide the design shown to the class.")
+        return
+    live.hide(assignment.folder)
+
+
+def shown(assignment: assignments.Assignment):
+    """(submission, design, history) the teacher shows to the class, or None."""
+    sub = live.revealed(assignment.folder)
+    if sub is None:
+        return None
+    run = Path(sub.run)
+    try:
+        design = load_design_file(run / rundir.DESIGN_FILE)
+    except (OSError, DesignFileError):
+        return None
+    return sub, design, rundir.read_history(run)
+
+
+def picture(design) -> str:
+    return design_svg(design, max_width=260)
+
+
+def over_time_figure(assignment: assignments.Assignment):
+    return submissions_figure(read_submissions(assignment.folder), assignment.metric)
+
+
+def ranked_names(assignment: assignments.Assignment) -> list[str]:
+    return [s.name for s in leaderboard(read_submissions(assignment.folder))]
+
+
+def training_table(assignment: assignments.Assignment):
+    import pandas as pd
+
+    return pd.DataFrame(live.training_now(assignment.folder, runs.root()))
 
 
 def standings_table(assignment: assignments.Assignment):

@@ -572,3 +572,48 @@ def gradient_norms_figure(epochs: Sequence[dict]):
     _layout(fig, "Gradient norm per layer", height=300, xaxis_title="epoch")
     fig.update_yaxes(type="log")
     return fig
+
+
+def submissions_figure(subs: Sequence[Any], metric: str):
+    """A class's submissions over time: one marker per submission (its name on hover) and
+    the class's best score so far as a step line. ``subs`` are ``Submission``-like records
+    (``submitted_at`` in epoch seconds, ``score``, ``name``), oldest first."""
+    from datetime import datetime
+
+    go = _go()
+    fig = go.Figure()
+    times = [datetime.fromtimestamp(s.submitted_at) for s in subs]
+    scores = [s.score for s in subs]
+    best, running = [], -math.inf
+    for score in scores:
+        running = max(running, score)
+        best.append(running)
+    fig.add_trace(
+        go.Scatter(
+            x=times,
+            y=best,
+            mode="lines",
+            line={"shape": "hv", "color": ACCENT, "width": 2.5},
+            name="best so far",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=times,
+            y=scores,
+            mode="markers",
+            marker={"size": 9, "color": TRAIN_COLOUR, "opacity": 0.75},
+            name="a submission",
+            text=[s.name for s in subs],
+            hovertemplate="%{text}: %{y:.4f}<br>%{x|%H:%M:%S}<extra></extra>",
+        )
+    )
+    label = "R²" if metric == "r2" else metric_label(metric)
+    fig = _layout(fig, f"Submissions over time ({label})", height=300, xaxis_title="time")
+    if metric in BOUNDED_METRICS:
+        fig.update_yaxes(range=[0, 1.02])
+    if not subs:
+        fig.add_annotation(
+            text="no submissions yet", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
+        )
+    return fig
