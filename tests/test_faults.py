@@ -250,6 +250,35 @@ def test_eight_jobs_for_two_slots_all_finish_two_at_a_time(tmp_path):
     assert _most_at_once([(c["began"], c["ended"]) for c in children]) <= 2
 
 
+def test_a_queue_starts_the_next_process_while_the_job_before_it_trains(tmp_path):
+    """A class's jobs queue for one slot: the next job's process (in real use, seconds of
+    TensorFlow import) is started while the job before it still trains, not after it ends;
+    the last job leaves no idle process behind."""
+    registry = FakeChildRegistry(max_concurrent=1)
+    executor = registry.executor
+    go = tmp_path / "go"
+    jobs = [
+        start_training(
+            templates.get("digits-mlp"),
+            root=tmp_path,
+            epochs=1,
+            registry=registry,
+            hooks={"hold": str(go)},
+        )
+        for _ in range(3)
+    ]
+    _wait_for(lambda: jobs[0].snapshot().status == "running")
+    # The first job trains (held): a spare process for the second one is already started.
+    _wait_for(lambda: executor._spare is not None and executor._spare[0].is_alive())
+    spare_pid = executor._spare[0].pid
+    assert not jobs[0].done
+    go.touch()
+    assert [job.wait(WAIT) for job in jobs] == ["finished"] * 3
+    assert json.loads((jobs[1].run_dir / "child.json").read_text())["pid"] == spare_pid
+    assert executor._spare is None
+    registry.shutdown()
+
+
 # ---- two browser sessions ------------------------------------------------------------------------
 def _open_design(at, design) -> None:
     """Open a design file on the Home page (a template button would switch to the Design page,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from designer.training import rundir, spawn
 from designer.training.job import Job
@@ -25,6 +26,10 @@ class LocalExecutor:
         self._ctx = spawn.context()
         self._lock = threading.Lock()
         self._spare: tuple | None = None
+        # How many jobs wait for a slot (the registry that uses this executor sets it): while
+        # some do, each job that takes the spare starts the next one, so TensorFlow's import
+        # (seconds) overlaps the training before it instead of adding up along the queue.
+        self.waiting: Callable[[], int] = lambda: 0
 
     def describe(self) -> str:
         return "this machine"
@@ -71,6 +76,10 @@ class LocalExecutor:
         proc = conn = None
         try:
             proc, conn, events = self._take_process()
+            if self.waiting():
+                threading.Thread(
+                    target=self.prewarm, name="keras-designer-spare", daemon=True
+                ).start()
             job.attach(proc.pid, *events)
             conn.send(job.request)
             self._pump(job, proc, conn, stop_grace)

@@ -59,6 +59,7 @@ class Registry:
         # a hang) is terminated; the job then ends "stopped" with the files of its last epoch.
         self.stop_grace = stop_grace
         self.executor = executor or LocalExecutor()
+        self._tell_waiting(self.executor)
 
     # ---- configuration -------------------------------------------------------------------------
     @property
@@ -74,12 +75,18 @@ class Registry:
     def use(self, executor: Executor, max_concurrent: int | None = None) -> None:
         """Send the jobs submitted from now on to ``executor`` (jobs already submitted stay
         where they are); the old executor's spare resources are released."""
+        self._tell_waiting(executor)
         with self._cond:
             old, self.executor = self.executor, executor
         if old is not executor and not any(j.executor is old for j in self.active()):
             old.shutdown()
         if max_concurrent is not None:
             self.max_concurrent = max_concurrent
+
+    def _tell_waiting(self, executor: Executor) -> None:
+        """An executor that keeps a spare worker learns how many jobs wait (see local.py)."""
+        if hasattr(executor, "waiting"):
+            executor.waiting = lambda: len(self._queue)
 
     # ---- jobs ----------------------------------------------------------------------------------
     def submit(self, request: TrainRequest, history: list[dict] | None = None) -> Job:
