@@ -78,7 +78,10 @@ def on_the_board() -> None:
             f"parameters · {sub.epochs} epochs · {len(design.nodes)} layers"
         )
         graph, charts = st.columns([1, 2.4])
-        graph.html(f"<div style='display:flex;justify-content:center'>{cls.picture(design)}</div>")
+        graph.markdown(  # as Home draws its templates (st.html drops the SVG)
+            f"<div style='display:flex;justify-content:center'>{cls.picture(design)}</div>",
+            unsafe_allow_html=True,
+        )
         with charts:
             trainview.curves(history, key_prefix="class_board_curves")
 

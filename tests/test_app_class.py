@@ -200,7 +200,7 @@ def test_the_teacher_shows_one_design_to_the_whole_class(class_app, classroom, a
         student.run()
         shown = [h.value for h in student.subheader if "On the board" in h.value]
         assert shown == ["On the board: Linus T.'s design"]
-        assert any("<svg" in h.proto.body for h in student.get("html"))
+        assert any("<svg" in m.value for m in student.markdown)
         loss = chart(student, "Loss")
         trained = rundir.read_history(app_env / "runs" / "trained")
         assert loss["data"][0]["y"] == pytest.approx([row["loss"] for row in trained])

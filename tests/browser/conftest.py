@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -309,11 +310,33 @@ def choose(pg, box, option: str, timeout: float = 60) -> None:
 
 
 def open_page(pg, title: str, timeout: float = 90) -> None:
-    """Go to a page with the top navigation, as a person would, and wait for it."""
+    """Go to a page with the top navigation, as a person would, and wait for it.
+
+    The address shows the page once its script runs. A click that lands while another run
+    is going (a fragment's poll, the last click's rerun) is sometimes dropped, or folded into
+    that run without a new start to see: so the address, not a count of runs, says whether
+    the click took, and a person who sees nothing happen clicks again.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
     link = pg.locator("[data-testid='stTopNavLink']").filter(
         has_text=re.compile(f"^{re.escape(title)}$")
     )
-    after_rerun(pg, link.click, timeout)
+    want = urlparse(link.get_attribute("href") or "").path.rstrip("/")
+
+    def arrived(url: str) -> bool:
+        return urlparse(url).path.rstrip("/") == want
+
+    for attempt in range(3):
+        link.click()
+        try:
+            pg.wait_for_url(arrived, timeout=(timeout if attempt == 2 else 20) * 1000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt == 2:
+                raise
+            print(f"open_page: still not on {title} after a click; clicking again", flush=True)
+    wait_idle(pg, timeout)
     assert_no_exception(pg)
 
 

@@ -15,6 +15,7 @@ import pytest
 from conftest import (
     VIEWPORT,
     assert_no_exception,
+    choose,
     open_page,
     screenshot,
     start_server,
@@ -101,5 +102,15 @@ def test_a_teacher_projects_the_leaderboard_while_two_students_submit(browser, c
     assert [s.name for s in standings] == [
         cell.strip() for cell in board.locator("tr td:nth-child(2)").all_inner_texts()
     ]
-    screenshot(students["Grace H."], "class-student")
+
+    # The teacher shows Ada's design to the class: Grace's screen draws it at its next poll.
+    choose(teacher, teacher.locator(".st-key-class_reveal_name"), "Ada L.")
+    teacher.locator(f".st-key-class_reveal{FRESH} button").click()
+    grace = students["Grace H."]
+    expect(grace.get_by_text("On the board: Ada L.'s design")).to_be_visible(timeout=30_000)
+    expect(grace.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
+    expect(grace.locator("[data-testid='stMarkdown'] svg rect[rx='5']").first).to_be_visible()
+    assert_no_exception(grace)
+    expect(teacher.get_by_text("Training now: 0")).to_be_visible()
+    screenshot(grace, "class-student")
     screenshot(teacher, "class-teacher")
