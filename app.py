@@ -13,6 +13,7 @@ from designer import tf_startup  # noqa: E402 - set_page_config must come first
 from ui import sharing, state, status, warmup  # noqa: E402
 
 tf_startup.install()  # TensorFlow's start-up lines stay off the server's console
+warmup.light_cleanup()  # Streamlit's per-run Keras clean-up without a full GC each time
 state.ensure()
 # Streamlit leaves ~6rem above the page for a header; the navigation bar needs less than that.
 st.html("<style>[data-testid='stMainBlockContainer']{padding-top:4.25rem}</style>")

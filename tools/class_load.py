@@ -106,8 +106,17 @@ async def student(browser, url: str, name: str, go: asyncio.Event, t0: list, out
     step = "opening the page"
     try:
         await pg.goto(url)
-        await expect(pg.get_by_role("heading", name=TITLE)).to_be_visible()
+        heading = pg.get_by_role("heading", name=TITLE)
+        try:
+            await expect(heading).to_be_visible(timeout=120_000)
+        except AssertionError:  # a person reloads a page that does not come
+            shot = Path(tempfile.gettempdir()) / f"class-load-{name.replace(' ', '-')}.png"
+            await pg.screenshot(path=str(shot))
+            say(name, f"the page did not come in 2 min ({shot}): reloading", t0)
+            await pg.reload()
+            await expect(heading).to_be_visible()
         out["ready"] = True
+        say(name, "ready", t0)
         await go.wait()  # the whole class starts at once
         step = "joining"
         await pg.locator(".st-key-class_name_field input").fill(name)
@@ -146,6 +155,8 @@ async def student(browser, url: str, name: str, go: asyncio.Event, t0: list, out
         out["exceptions"] = await pg.locator("[data-testid='stException']").count()
     except Exception as exc:  # noqa: BLE001 - reported with the student's name
         out["error"] = f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0]}"
+        shot = Path(tempfile.gettempdir()) / f"class-load-{name.replace(' ', '-')}.png"
+        await pg.screenshot(path=str(shot))
         say(name, out["error"], t0)
         out["exceptions"] = await pg.locator("[data-testid='stException']").count()
     finally:

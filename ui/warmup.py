@@ -1,4 +1,5 @@
-"""Import Keras in the background after the first paint, so the Design page opens quickly.
+"""Import Keras in the background after the first paint, so the Design page opens quickly;
+and keep Streamlit's clean-up after each script run cheap once Keras is in the process.
 
 TensorFlow takes several seconds to import; the Home page never needs it, but the next page
 usually does. Set KERAS_DESIGNER_PREWARM=0 to turn this off (tests that check what the Home
@@ -7,8 +8,11 @@ page imports do).
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+
+from streamlit.runtime.scriptrunner import script_runner
 
 import designer.model.build  # noqa: F401 - the import is the point
 from designer import settings
@@ -38,3 +42,30 @@ def _warm(delay: float) -> None:
 
     except Exception:  # noqa: BLE001 - only an optimisation; the page imports it itself
         pass
+
+
+def light_cleanup() -> None:
+    """After every script run and fragment tick Streamlit calls ``keras.backend.clear_session()``,
+    whose default ``free_memory=True`` is a full garbage collection: on a server holding
+    TensorFlow that was most of the server's time once 10 sessions watched a polling page
+    (the Class page's leaderboard, Train's progress). Keras' own docs advise
+    ``free_memory=False`` when it is called often: the global state is reset just the same,
+    and Python's generational collector frees memory as usual. (The per-run ``gc.collect``
+    of Streamlit itself is off in .streamlit/config.toml, ``runner.postScriptGC``.)
+
+    Streamlit's clean-up is a module function looked up at each call; if a later Streamlit
+    moves it, this does nothing and the default stays."""
+    if getattr(script_runner._clean_problem_modules, "light", False):
+        return
+
+    def clean() -> None:
+        keras = sys.modules.get("keras")
+        if keras is not None:
+            keras.backend.clear_session(free_memory=False)
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            plt.close("all")
+
+    clean.light = True
+    if hasattr(script_runner, "_clean_problem_modules"):
+        script_runner._clean_problem_modules = clean
