@@ -35,6 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]  # the checkout: app.py is beside too
 # Plain fit and runner fit see the same model and data: LeNet-5 on Fashion-MNIST (offline).
 BENCH_TEMPLATE, BENCH_DATA, BENCH_LIMIT = "lenet5", "fashion_mnist_local", 30000
 CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 
 
 def _design(epochs: int):
@@ -260,17 +268,7 @@ def app_figures(home: Path) -> dict[str, Any]:
     try:
         server.wait_healthy()
         with sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                ],
-            )
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1280, "height": 1500})
             page.goto(server.url)
             page.locator("h1").first.wait_for(timeout=60_000)

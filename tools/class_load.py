@@ -25,7 +25,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench import CHROMIUM, Server
+import psutil
+from bench import CHROMIUM, CHROMIUM_ARGS, Server
 
 from designer.classroom.submissions import leaderboard, read_submissions
 
@@ -34,14 +35,6 @@ SECRET = "load-test-passphrase-00"
 FRESH = ":not([data-stale='true'])"  # not an element a running rerun is about to replace
 SCORE_RE = re.compile(r"score (\d\.\d{4}) on the hidden test set")
 TIMEOUT_MS = 900_000  # per step (--timeout)
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 def create_assignment(folder: Path, epochs: int) -> None:
@@ -62,12 +55,15 @@ class MemorySampler(threading.Thread):
 
     def __init__(self, pid: int):
         super().__init__(daemon=True)
-        import psutil
-
         self.proc = psutil.Process(pid)
         self.server_mb = 0.0
         self.children_mb = 0.0
         self.stop = threading.Event()
+
+    def cpu_s(self) -> tuple[float, float]:
+        """CPU seconds so far: (the server's own, its ended training processes')."""
+        t = self.proc.cpu_times()
+        return t.user + t.system, t.children_user + t.children_system
 
     def run(self) -> None:
         while not self.stop.wait(1.0):
@@ -170,7 +166,7 @@ async def run_class(url: str, n: int) -> tuple[dict[str, dict], float]:
     outs: dict[str, dict] = {name: {} for name in names}
     go, t0 = asyncio.Event(), [0.0]
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         tasks = [
             asyncio.create_task(student(browser, url, name, go, t0, outs[name])) for name in names
         ]
@@ -202,8 +198,19 @@ def main() -> int:
         server.wait_healthy()
         memory = MemorySampler(server.proc.pid)
         memory.start()
+        began, machine = memory.cpu_s(), psutil.cpu_times()
+        wall = time.perf_counter()
         outs, _ = asyncio.run(run_class(server.url, a.students))
+        wall = time.perf_counter() - wall
+        ended, machine_end = memory.cpu_s(), psutil.cpu_times()
         memory.stop.set()
+        busy = sum(machine_end) - sum(machine) - (machine_end.idle - machine.idle)
+        cpu = {
+            "server_cpu_s": round(ended[0] - began[0]),
+            "training_cpu_s": round(ended[1] - began[1]),
+            "machine_cpu_s": round(busy),
+            "wall_s": round(wall),
+        }
     finally:
         server.close()
 
@@ -233,6 +240,7 @@ def main() -> int:
         "server_rss_peak_mb": round(memory.server_mb),
         "training_rss_peak_mb": round(memory.children_mb),
         "best_score": board[0].best.score if board else None,
+        **cpu,
         "problems": problems,
     }
     print(json.dumps(result, indent=2))
