@@ -194,15 +194,9 @@ with left:
     )
 
 
-# A queued job shows only its place in the queue: a slower tick there leaves the machine to the
-# job that trains (a class of 30 queues 29 of them, each watched by a student).
-QUEUED = bool(snap) and snap.status == "queued"
-
-
-@st.fragment(run_every=(3.0 if QUEUED else 1.0) if active else None)
+@st.fragment(run_every=1.0 if active else None)
 def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> None:
-    """Only reads the job registry; polls while a job runs (slowly while it waits in the
-    queue), and not at all when none does."""
+    """Only reads the job registry; polls while a job runs, and not at all when none does."""
     snap = runs.snapshot(run_id)
     if snap is None:
         st.info("No run yet: set the epochs and press **▶ Start**.")
@@ -242,8 +236,6 @@ def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> 
                 trainview.neurons(grid.get("units"), key="live_units")
     if was_active and not runs.is_active(snap):
         st.rerun(scope="app")  # the job ended: redraw the page, which stops this polling
-    if was_status == "queued" and snap.status != "queued":
-        st.rerun(scope="app")  # out of the queue: tick at the training pace
     if was_active and snap.status != was_status and "paused" in (snap.status, was_status):
         st.rerun(scope="app")  # paused (after a step) or going on: Pause becomes Continue
 
@@ -259,7 +251,7 @@ if not all_runs:
 else:
     from ui.status import runs_table
 
-    @st.fragment(run_every=(6.0 if QUEUED else 2.0) if active else None)
+    @st.fragment(run_every=2.0 if active else None)
     def runs_list() -> None:
         """Polls with the live panel: the statuses and epochs change while a job runs."""
         runs_table(runs.all_runs(), key="runs_table")
