@@ -90,17 +90,20 @@ def locked_nodes() -> set[str]:
     return set(rules.lock) if rules is not None else set()
 
 
+def _epochs_cap() -> int | None:
+    rules = rules_here()
+    return rules.max_epochs if rules is not None else None
+
+
 def epochs_limit(current: int) -> int:
     """The Epochs field's maximum: the class's cap. A design already above it keeps its value
     (the field must not change a design by itself); Start refuses it with the rule's line."""
-    rules = rules_here()
-    cap = rules.max_epochs if rules is not None else None
+    cap = _epochs_cap()
     return max(cap, current) if cap else 10_000
 
 
 def epochs_note() -> str:
-    rules = rules_here()
-    cap = rules.max_epochs if rules is not None else None
+    cap = _epochs_cap()
     return f" (at most {cap} in this class)" if cap else ""
 
 

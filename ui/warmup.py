@@ -55,7 +55,8 @@ def light_cleanup() -> None:
 
     Streamlit's clean-up is a module function looked up at each call; if a later Streamlit
     moves it, this does nothing and the default stays."""
-    if getattr(script_runner._clean_problem_modules, "light", False):
+    default = getattr(script_runner, "_clean_problem_modules", None)
+    if default is None or getattr(default, "light", False):
         return
 
     def clean() -> None:
@@ -67,5 +68,4 @@ def light_cleanup() -> None:
             plt.close("all")
 
     clean.light = True
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = clean
+    script_runner._clean_problem_modules = clean

@@ -16,9 +16,8 @@ from pathlib import Path
 from designer import settings
 from designer.training import rundir
 
-from . import passphrase
+from . import names, passphrase
 from .assignment import ASSIGNMENT_FILE, AssignmentError
-from .names import NAMES
 from .submissions import Submission, read_submissions
 
 SERVER_CLASS = "class.json"  # in the workspace: the class a teacher opened on the page
@@ -82,18 +81,9 @@ def revealed(folder: str | Path) -> Submission | None:
 
 
 # ---- who is training now ------------------------------------------------------------------
-def names_by_session(folder: str | Path) -> dict[str, str]:
-    """session id -> the display name it claimed."""
-    try:
-        data = json.loads((Path(folder) / NAMES).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {e["owner"]: e["name"] for e in data.values() if isinstance(e, dict) and "owner" in e}
-
-
 def training_now(folder: str | Path, runs_root: str | Path) -> list[dict]:
     """One row per class member's queued, running or paused run: name, run, status, epoch."""
-    who = names_by_session(folder)
+    who = names.by_session(folder)
     rows = []
     root = Path(runs_root)
     if not root.is_dir():

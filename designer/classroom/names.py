@@ -33,6 +33,15 @@ def _read(folder: Path) -> dict[str, dict]:
         return {}
 
 
+def by_session(folder: str | Path) -> dict[str, str]:
+    """session id -> the display name it claimed."""
+    return {
+        e["owner"]: e["name"]
+        for e in _read(Path(folder)).values()
+        if isinstance(e, dict) and "owner" in e and "name" in e
+    }
+
+
 def owner(folder: str | Path, name: str) -> str | None:
     entry = _read(Path(folder)).get(_fold(name))
     return entry.get("owner") if entry else None
