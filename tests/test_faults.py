@@ -257,17 +257,21 @@ def test_a_queue_starts_the_next_process_while_the_job_before_it_trains(tmp_path
     registry = FakeChildRegistry(max_concurrent=1)
     executor = registry.executor
     go = tmp_path / "go"
-    jobs = [
-        start_training(
+
+    def start():
+        return start_training(
             templates.get("digits-mlp"),
             root=tmp_path,
             epochs=1,
             registry=registry,
             hooks={"hold": str(go)},
         )
-        for _ in range(3)
-    ]
+
+    # The first job is already training when the others come (as in a class, where one
+    # student starts first): it saw no queue when it took its process, the queue forms later.
+    jobs = [start()]
     _wait_for(lambda: jobs[0].snapshot().status == "running")
+    jobs += [start(), start()]
     # The first job trains (held): a spare process for the second one is already started.
     _wait_for(lambda: executor._spare is not None and executor._spare[0].is_alive())
     spare_pid = executor._spare[0].pid

@@ -101,6 +101,13 @@ class Registry:
             self._jobs[run_id] = job
             self._queue.append(job)
             self._renumber()
+            slots_full = len(self._running) >= self._max
+        if slots_full and hasattr(job.executor, "waiting"):
+            # The job waits: have its process start now (a job already training may have
+            # checked for waiting jobs before this one came), so its import overlaps that training.
+            threading.Thread(
+                target=job.executor.prewarm, name="keras-designer-spare", daemon=True
+            ).start()
         thread = threading.Thread(
             target=self._drive, args=(job,), name=f"train-{run_id}", daemon=True
         )
