@@ -285,6 +285,37 @@ def after_rerun(
         wait_idle(pg, timeout)
 
 
+def click_until(target, done, patience: float = 15, timeout: float = 90, tries: int = 3) -> None:
+    """Click ``target`` (a locator, or a function that clicks) until ``done()`` holds, as a
+    person who sees nothing happen clicks again.
+
+    A click that lands while a fragment polls (the Class page's leaderboard, the Train panel)
+    or while the last click's rerun still draws is now and then dropped by Streamlit. ``done``
+    is checked for ``patience`` seconds after each click (``timeout`` after the last); the
+    target is clicked again only while it is still there and enabled, so a click that did
+    take is never repeated into a second action.
+    """
+    for attempt in range(tries):
+        last = attempt == tries - 1
+        if callable(target):
+            target()
+        elif attempt == 0 or (target.count() and target.first.is_enabled()):
+            target.first.click()
+        deadline = time.time() + (timeout if last else patience)
+        while time.time() < deadline:
+            if done():
+                return
+            time.sleep(0.25)
+        if last:
+            raise AssertionError(f"nothing came of {tries} clicks on {target}")
+        print(f"click_until: nothing came of a click on {target}; clicking again", flush=True)
+
+
+def shown(locator):
+    """``done`` for click_until: ``locator`` is on the page."""
+    return lambda: locator.count() > 0 and locator.first.is_visible()
+
+
 def choose(pg, box, option: str, timeout: float = 60) -> None:
     """Open a select box and pick ``option``, then wait for the rerun the pick causes.
 
