@@ -34,6 +34,7 @@ from designer.training import (
 )
 from designer.training import registry as registry_module
 from designer.training.local import LocalExecutor
+from designer.training.worker import NICENESS
 
 ROOT = Path(__file__).resolve().parents[1]
 WAIT = 300  # generous: other work may share the 2 cores
@@ -281,6 +282,23 @@ def test_a_queue_starts_the_next_process_while_the_job_before_it_trains(tmp_path
     assert json.loads((jobs[1].run_dir / "child.json").read_text())["pid"] == spare_pid
     assert executor._spare is None
     registry.shutdown()
+
+
+def test_a_training_process_runs_below_the_server_s_priority():
+    """Every thread of a training process (TensorFlow's too) yields the CPU to the app
+    server, so pages stay quick while a job keeps both cores busy."""
+    executor = LocalExecutor()
+    executor.prewarm()  # the real child: lowers itself, then imports Keras and waits
+    try:
+        pid = executor._spare[0].pid
+        tasks = Path(f"/proc/{pid}/task")
+        # TensorFlow's import starts threads of its own (4 threads in all here, at 670 MB).
+        _wait_for(lambda: len(list(tasks.iterdir())) >= 3, timeout=120)
+        server = os.getpriority(os.PRIO_PROCESS, 0)
+        nice = {int(t.name): os.getpriority(os.PRIO_PROCESS, int(t.name)) for t in tasks.iterdir()}
+        assert set(nice.values()) == {server + NICENESS}, nice
+    finally:
+        executor.shutdown()
 
 
 # ---- two browser sessions ------------------------------------------------------------------------
