@@ -69,6 +69,22 @@ def test_curves_train_and_validation():
     assert list(fig.data[1].y) == [1.1, 0.7] and list(fig.data[0].x) == [1, 2]
 
 
+def test_every_figure_wears_the_white_template_even_without_asking_for_it():
+    """The template comes as plotly's default (cheaper than a copy per figure): the charts
+    must look as they did with ``template="plotly_white"`` in each."""
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"].layout.to_plotly_json()
+    figures = [
+        viz.curves_figure([("r", {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})], "loss"),
+        viz.confusion_figure([[3, 1], [0, 4]], ["a", "b"]),
+        viz.image_grid_figure(np.zeros((2, 4, 4)), ["x", "y"]),
+    ]
+    for fig in figures:
+        assert fig.layout.template.layout.to_plotly_json() == white
+        assert fig.to_dict()["layout"]["template"]["layout"]["plot_bgcolor"] == "white"
+
+
 def test_curves_axes_read_like_a_textbook():
     short = viz.curves_figure([("r", {"accuracy": [0.91, 0.93, 0.95]})], "accuracy")
     assert short.layout.xaxis.dtick == 1  # epochs 1, 2, 3: no 1.5

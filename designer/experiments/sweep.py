@@ -206,10 +206,9 @@ def best_design(out: str | Path) -> Design:
 def sweep_figure(table, params: list[str], metric: str | None = None):
     """A Plotly chart of ``metric`` against the first parameter; one line per value of the
     second parameter if there is one."""
-    import plotly.graph_objects as go
-
     from designer.report import viz
 
+    go = viz.plotly_go()
     metric = metric or (score_column(table) or ("test_accuracy", True))[0]
     fig = go.Figure()
     x_name = params[0]
@@ -229,7 +228,6 @@ def sweep_figure(table, params: list[str], metric: str | None = None):
     fig.update_layout(
         title={"text": f"{viz.metric_label(metric)} by {x_name}", "x": 0.0},
         height=340,
-        template="plotly_white",
         xaxis_title=x_name,
         yaxis_title=metric,
         margin={"l": 50, "r": 20, "t": 45, "b": 45},
