@@ -95,7 +95,7 @@ def all_runs() -> list[Any]:
     """This session's runs (``RunInfo``), newest first; live jobs as the registry sees them now
     (their status file is only rewritten once per epoch)."""
     try:
-        return [_live(r) for r in reversed(list_runs(root())) if mine(r.path)]
+        return [_live(r) for r in reversed(list_runs(root(), keep=mine))]
     except Exception:  # noqa: BLE001
         return []
 

@@ -77,14 +77,40 @@ def metric_names(history: list[dict[str, Any]]) -> list[str]:
     return keys
 
 
+# A watched run's panel is redrawn every second while its history grows once per epoch, and
+# a class server draws the same charts for many sessions: a figure is built once per
+# (history, metric) and shared (Streamlit only reads it, to send it as JSON).
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _curves_figure(rows: tuple, metric: str):
+    return viz.curves_figure([("run", _clean([dict(r) for r in rows]))], metric)
+
+
+@st.cache_resource(show_spinner=False, max_entries=128)
+def _distribution_figures(run_dir: str, stamp: float, layer: str) -> tuple:
+    """(activations, gradients or None, gradient norms or None) of ``layer``."""
+    epochs = _distributions(run_dir, stamp)
+    last = epochs[-1]["layers"]
+    grads = (
+        viz.distribution_figure(epochs, layer, "gradients")
+        if last[layer].get("grad_counts")
+        else None
+    )
+    norms = (
+        viz.gradient_norms_figure(epochs)
+        if any(v.get("grad_norm") for v in last.values())
+        else None
+    )
+    return viz.distribution_figure(epochs, layer, "activations"), grads, norms
+
+
 def curves(history: list[dict[str, Any]], key_prefix: str) -> None:
     """Loss and the first metric, train vs validation, side by side."""
     c1, c2 = st.columns(2)
-    run = [("run", _clean(history))]
-    c1.plotly_chart(viz.curves_figure(run, "loss"), key=f"{key_prefix}_loss")
+    rows = tuple(tuple(row.items()) for row in history)
+    c1.plotly_chart(_curves_figure(rows, "loss"), key=f"{key_prefix}_loss")
     metrics = metric_names(history)
     if metrics:
-        c2.plotly_chart(viz.curves_figure(run, metrics[0]), key=f"{key_prefix}_metric")
+        c2.plotly_chart(_curves_figure(rows, metrics[0]), key=f"{key_prefix}_metric")
 
 
 def _clean(history: list[dict[str, Any]]) -> dict[str, list[float]]:
@@ -192,13 +218,14 @@ def distributions(run_dir: str | None, key: str) -> None:
             key=f"{key}_layer",
         )
         a, g = st.columns(2)
-        a.plotly_chart(viz.distribution_figure(epochs, layer, "activations"), key=f"{key}_act")
-        if epochs[-1]["layers"][layer].get("grad_counts"):
-            g.plotly_chart(viz.distribution_figure(epochs, layer, "gradients"), key=f"{key}_grad")
+        activations, gradients, norms = _distribution_figures(run_dir, stamp, layer)
+        a.plotly_chart(activations, key=f"{key}_act")
+        if gradients is not None:
+            g.plotly_chart(gradients, key=f"{key}_grad")
         else:
             g.caption(f"{layer} has no weights to learn: no gradients to show.")
-        if with_weights:
-            st.plotly_chart(viz.gradient_norms_figure(epochs), key=f"{key}_norms")
+        if norms is not None:
+            st.plotly_chart(norms, key=f"{key}_norms")
         st.caption(
             "Measured after each epoch on the same 256 training samples; paler lines are "
             "older epochs. A layer whose outputs pile up at zero has dead units; one whose "

@@ -33,6 +33,7 @@ import io
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -341,10 +342,20 @@ def is_run_dir(path: Path) -> bool:
     return (path / STATUS_FILE).is_file() or (path / DESIGN_FILE).is_file()
 
 
-def list_runs(root: str | Path | None = None) -> list[RunInfo]:
-    """Every run directory directly under ``root``, oldest first."""
+def list_runs(
+    root: str | Path | None = None, keep: Callable[[Path], bool] | None = None
+) -> list[RunInfo]:
+    """Every run directory directly under ``root`` (for which ``keep`` holds), oldest first.
+
+    ``keep`` is asked before a run's files are read: a page that shows one session's runs
+    on a class server polls every 2 s, and reading all the class's runs each time costs
+    the server per session what it should cost per run of that session."""
     parent = runs_root(root)
     if not parent.is_dir():
         return []
-    runs = [run_info(p) for p in parent.iterdir() if p.is_dir() and is_run_dir(p)]
+    runs = [
+        run_info(p)
+        for p in parent.iterdir()
+        if p.is_dir() and is_run_dir(p) and (keep is None or keep(p))
+    ]
     return sorted(runs, key=lambda r: (r.started or "", r.id))
