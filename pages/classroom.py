@@ -5,6 +5,8 @@ Shown when the server runs a class (KERAS_DESIGNER_CLASS=DIR, a folder `class cr
 """
 
 import html
+import time
+from pathlib import Path
 
 import streamlit as st
 
@@ -132,6 +134,13 @@ def you() -> None:
         on_click=cls.submit_run,
         args=(assignment, run_id),
     )
+    last = cls.my_last_submission(assignment)
+    if last is not None:
+        st.markdown(
+            f"Your last submission: `{html.escape(Path(last.run).name)}`, "
+            f"score **{last.score:.4f}** on the hidden test set "
+            f"({time.strftime('%H:%M:%S', time.localtime(last.submitted_at))})."
+        )
 
 
 @st.fragment(run_every=3)

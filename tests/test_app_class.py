@@ -109,6 +109,9 @@ def test_submit_scores_the_last_run_and_the_leaderboard_shows_it(class_app, clas
     assert done and "on the hidden test set" in done[0], texts(at)
     (sub,) = [s for s in read_submissions(folder) if s.name == "Grace"]
     at.run()
+    # The one-time message is gone after a rerun; the score stays under the button.
+    assert not [s for s in at.success if "score" in s.value]
+    assert f"score **{sub.score:.4f}** on the hidden test set" in texts(at)
     board = at.dataframe[0].value
     row = board[board["name"] == "Grace"].iloc[0]
     assert row["accuracy"] == pytest.approx(sub.score, abs=1e-4) and row["submissions"] == 1

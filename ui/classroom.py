@@ -131,6 +131,17 @@ def latest_run() -> str | None:
     return run_id if runs.exists(run_id) else None
 
 
+def my_last_submission(assignment: assignments.Assignment):
+    """This session's name's latest recorded submission (None before the first).
+
+    Read from the log, so the score stays on the student's screen after any rerun, reload
+    or restart (the one-time message after Submit is lost when another rerun replaces the
+    run that drew it, as happened to 2 of 30 students under load)."""
+    name = my_name()
+    mine = [s for s in read_submissions(assignment.folder) if s.name == name] if name else []
+    return mine[-1] if mine else None
+
+
 def submit_run(assignment: assignments.Assignment, run_id: str) -> None:
     name = my_name()
     if not name:
