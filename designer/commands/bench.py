@@ -21,8 +21,16 @@ TOOL = Path("tools") / "bench.py"
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("bench", help="measure training overhead, editor latency, start-up, memory")
     p.add_argument("--json", action="store_true", help="print one JSON object with every figure")
-    p.add_argument("--pairs", type=int, default=3, help="runner/plain fit pairs (default 3)")
-    p.add_argument("--epochs", type=int, default=2, help="epochs per fit (default 2)")
+    p.add_argument("--pairs", type=int, default=5, help="runner/plain fit pairs (default 5)")
+    p.add_argument(
+        "--epochs", type=int, default=3, help="epochs per fit, the first not timed (default 3)"
+    )
+    p.add_argument(
+        "--class-students",
+        type=int,
+        default=30,
+        help="simulated students for class_wait_s (default 30, about 25 minutes; 0 skips it)",
+    )
     p.add_argument(
         "--checkout",
         default=".",
@@ -46,16 +54,20 @@ def load_tool(checkout: str) -> ModuleType:
 
 def cmd_bench(args) -> int:
     bench = load_tool(args.checkout)
-    results = bench.run(args.pairs, args.epochs, log=lambda m: print(m, file=sys.stderr))
+    results = bench.run(
+        args.pairs, args.epochs, lambda m: print(m, file=sys.stderr), args.class_students
+    )
     if args.json:
         print(bench.to_json({k: v for k, v in results.items() if k != "details"}))
         return EXIT_OK
     verdict = bench.verdicts(results)
     for key, value in results.items():
-        if key == "details":
+        if key in ("details", "notes"):
             continue
         goal = bench.GOALS.get(key)
         mark = {True: "met", False: "NOT met", None: ""}[verdict.get(key)]
         shown = "n/a" if value is None else f"{value:.3f}"
         print(f"{key:20s} {shown:>10s}  {f'goal {goal[0]} {goal[1]}' if goal else '':16s} {mark}")
+    for note in results.get("notes", []):
+        print(f"note: {note}")
     return EXIT_OK
