@@ -5,7 +5,6 @@ Shown when the server runs a class (KERAS_DESIGNER_CLASS=DIR, a folder `class cr
 """
 
 import html
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -139,7 +138,7 @@ def you() -> None:
         st.markdown(
             f"Your last submission: `{html.escape(Path(last.run).name)}`, "
             f"score **{last.score:.4f}** on the hidden test set "
-            f"({time.strftime('%H:%M:%S', time.localtime(last.submitted_at))})."
+            f"({last.clock_text()})."
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -97,9 +98,20 @@ class BrowsersBackground(threading.Thread):
         try:
             self.GROUP.mkdir(exist_ok=True)
             (self.GROUP / "cpu.shares").write_text(str(self.SHARES))
-            self.how = f"a cgroup of cpu.shares {self.SHARES}"
+            self.grouped = True
         except OSError:
-            self.how = "niceness 19"
+            self.grouped = False
+
+    @property
+    def how(self) -> str:
+        return f"a cgroup of cpu.shares {self.SHARES}" if self.grouped else "niceness 19"
+
+    def close(self) -> None:
+        """Stop, and remove the group once its processes have gone."""
+        self.stop.set()
+        if self.grouped:
+            with contextlib.suppress(OSError):
+                self.GROUP.rmdir()
 
     def browsers(self) -> list:
         return [
@@ -110,7 +122,7 @@ class BrowsersBackground(threading.Thread):
 
     def lower(self) -> None:
         for proc in self.browsers():
-            if self.how.startswith("a cgroup"):
+            if self.grouped:
                 try:
                     (self.GROUP / "cgroup.procs").write_text(str(proc.pid))
                     continue
@@ -272,7 +284,7 @@ def main() -> int:
         wall = time.perf_counter() - wall
         ended, machine_end = memory.cpu_s(), psutil.cpu_times()
         memory.stop.set()
-        background.stop.set()
+        background.close()
         busy = sum(machine_end) - sum(machine) - (machine_end.idle - machine.idle)
         cpu = {
             "server_cpu_s": round(ended[0] - began[0]),

@@ -286,7 +286,7 @@ def standings_table(assignment: assignments.Assignment):
             assignment.metric: round(s.best.score, 4),
             "submissions": s.submissions,
             "params": s.best.params,
-            "when": time.strftime("%H:%M:%S", time.localtime(s.best.submitted_at)),
+            "when": s.best.clock_text(),
         }
         for s in leaderboard(read_submissions(assignment.folder))
     ]

@@ -51,6 +51,10 @@ class Submission:
     def at_text(self) -> str:
         return time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(self.submitted_at))
 
+    def clock_text(self) -> str:
+        """The time of day it was submitted (a class happens within one day)."""
+        return time.strftime("%H:%M:%S", time.localtime(self.submitted_at))
+
 
 class TooSoon(ValueError):
     """The name submitted less than the rate limit ago; ``wait`` seconds are left."""

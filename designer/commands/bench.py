@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--class-students",
         type=int,
         default=30,
-        help="simulated students for class_wait_s (default 30, about 25 minutes; 0 skips it)",
+        help="simulated students for class_wait_s (default 30, about 7 minutes; 0 skips it)",
     )
     p.add_argument(
         "--checkout",
