@@ -444,3 +444,28 @@ def test_a_training_process_killed_mid_run_is_interrupted_and_its_files_readable
     epochs = len(read_history(job.run_dir))
     assert 1 <= epochs < 1000
     assert load_run_model(job.run_dir).count_params() > 0
+
+
+def test_checkpoints_and_measurements_are_held_to_their_share_of_the_training_time():
+    # The runner's saves and distribution probes must not slow a fast run down: a piece of
+    # work that cost c seconds is next due c / share seconds later, within floor and ceiling.
+    from designer.training.callbacks import Budget
+
+    now = [100.0]
+    budget = Budget(share=0.01, floor=2.0, ceiling=60.0, clock=lambda: now[0])
+    assert budget.due()  # the first is due at once (epoch 1 is always saved)
+    budget.spent(now[0] - 0.1)  # a 0.1 s save: next due 10 s later
+    now[0] += 9.9
+    assert not budget.due()
+    now[0] += 0.2
+    assert budget.due()
+    budget.spent(now[0] - 5.0)  # a 5 s save would wait 500 s: a crash loses at most a minute
+    now[0] += 59.9
+    assert not budget.due()
+    now[0] += 0.2
+    assert budget.due()
+    budget.spent(now[0] - 0.001)  # a 1 ms save still waits the floor, 2 s
+    now[0] += 1.9
+    assert not budget.due()
+    now[0] += 0.2
+    assert budget.due()

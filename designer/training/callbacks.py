@@ -155,11 +155,42 @@ class Progress(keras.callbacks.Callback):
         self.emit({"type": "status", "status": "running"})
 
 
-# Saving a .keras file takes ~0.1 s even for a tiny model: on every epoch of a fast run that
-# would double the training time. The last model is saved at most this often (and always at
-# the end); a crash loses at most these few seconds, and status.json says which epoch the
-# saved model is from ("model_epoch").
-SAVE_INTERVAL = 2.0
+class Budget:
+    """Periodic work beside training (a checkpoint, a measurement) held to a share of the time:
+    after one run of the work that cost ``c`` seconds, the next is due ``c / share`` seconds
+    later, and never sooner than ``floor`` nor later than ``ceiling`` seconds. The first run is
+    due at once. The share is the runner's overhead: the whole runner is meant to cost under
+    3 % of a plain ``model.fit`` (BENCHMARKS.md, ``fit_ratio``)."""
+
+    def __init__(
+        self, share: float, floor: float = 0.0, ceiling: float = math.inf, clock=time.monotonic
+    ):
+        self.share, self.floor, self.ceiling, self.clock = share, floor, ceiling, clock
+        self._cost = 0.0
+        self._done_at: float | None = None
+
+    def due(self) -> bool:
+        if self._done_at is None:
+            return True
+        wait = min(self.ceiling, max(self.floor, self._cost / self.share))
+        return self.clock() - self._done_at >= wait
+
+    def start(self) -> float:
+        return self.clock()
+
+    def spent(self, since: float) -> None:
+        """The work that began at ``since`` (a :meth:`start`) has just ended."""
+        self._done_at = self.clock()
+        self._cost = self._done_at - since
+
+
+# Saving a .keras file takes 0.05-0.1 s even for a small model: on every epoch of a fast run
+# that was several percent of the training time. Each of model.keras and best.keras gets half
+# a percent of it: saved 2 s to a minute apart by what a save costs, and always at the end.
+# A crash loses at most that minute; status.json says which epoch the saved model is from
+# ("model_epoch").
+def save_budget() -> Budget:
+    return Budget(share=0.005, floor=2.0, ceiling=60.0)
 
 
 class RunWriter(keras.callbacks.Callback):
@@ -180,7 +211,7 @@ class RunWriter(keras.callbacks.Callback):
         self.emit, self.run_dir, self.history = emit, run_dir, history
         self.epochs, self.progress, self.save_last, self.grid = epochs, progress, save_last, grid
         self._t0 = time.monotonic()
-        self._saved = 0.0
+        self._saves = save_budget()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._t0 = time.monotonic()
@@ -193,15 +224,11 @@ class RunWriter(keras.callbacks.Callback):
         self.history.append(row)
         rundir.write_history(self.run_dir, self.history)
         status: dict[str, Any] = {"epochs_done": epoch + 1, "epochs": self.epochs}
-        now = time.monotonic()
         full = self.progress.hooks.get("disk_full_at_epoch") == epoch + 1  # test hook
-        if (
-            self.save_last
-            and self.progress.nan_at is None
-            and (full or now - self._saved >= SAVE_INTERVAL)
-        ):
+        if self.save_last and self.progress.nan_at is None and (full or self._saves.due()):
+            start = self._saves.start()
             save_model(self.model, self.run_dir / rundir.MODEL_FILE, simulate_full_disk=full)
-            self._saved = time.monotonic()
+            self._saves.spent(start)
             status["model_epoch"] = epoch + 1
         rundir.write_status(self.run_dir, "running", **status)
         event = {
@@ -217,9 +244,9 @@ class RunWriter(keras.callbacks.Callback):
 
 
 class BestCheckpoint(keras.callbacks.Callback):
-    """best.keras: the weights of the best epoch by ``monitor``, kept in memory and written at
-    most every :data:`SAVE_INTERVAL` seconds and at the end (Keras' ModelCheckpoint writes on
-    every improvement, which is nearly every epoch early on)."""
+    """best.keras: the weights of the best epoch by ``monitor``, kept in memory and written
+    within :func:`save_budget` and at the end (Keras' ModelCheckpoint writes on every
+    improvement, which is nearly every epoch early on)."""
 
     def __init__(self, path: Path, monitor: str, best: float | None = None):
         super().__init__()
@@ -227,7 +254,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         self.higher = higher_is_better(monitor)
         self.best = best
         self._weights = None
-        self._saved = 0.0
+        self._saves = save_budget()
 
     def on_epoch_end(self, epoch, logs=None):
         value = _floats(logs).get(self.monitor)
@@ -242,8 +269,9 @@ class BestCheckpoint(keras.callbacks.Callback):
         self.flush(force=True)
 
     def flush(self, force: bool = False) -> None:
-        if self._weights is None or (not force and time.monotonic() - self._saved < SAVE_INTERVAL):
+        if self._weights is None or not (force or self._saves.due()):
             return
+        start = self._saves.start()
         current = self.model.get_weights()
         self.model.set_weights(self._weights)
         try:
@@ -251,7 +279,7 @@ class BestCheckpoint(keras.callbacks.Callback):
         finally:
             self.model.set_weights(current)
         self._weights = None
-        self._saved = time.monotonic()
+        self._saves.spent(start)
 
 
 def higher_is_better(monitor: str) -> bool:
@@ -317,39 +345,31 @@ class Distributions(keras.callbacks.Callback):
     """After every epoch: each layer's activations and gradients on one fixed batch of training
     samples (:mod:`designer.report.distributions`), appended to distributions.jsonl.
 
-    Measuring costs a forward and a backward pass on the batch: when epochs are short, some
-    are skipped so that it never takes more than a tenth of the training time (the first and
-    the last epoch are always measured). A measurement that fails (a model it cannot read)
-    turns the measuring off with a warning: it never fails the training."""
+    Measuring costs a forward and a backward pass on the batch: epochs are skipped so that it
+    takes at most :data:`SHARE` of the training time (the first and the last epoch are always
+    measured; building the probe, once, is not counted). A measurement that fails (a model it
+    cannot read) turns the measuring off with a warning: it never fails the training."""
 
-    SHARE = 0.1  # of the time since the last measurement, at most
+    SHARE = 0.01  # of the time since the last measurement, at most
 
     def __init__(self, emit: Emit, run_dir: Path, x: np.ndarray, y: np.ndarray):
         super().__init__()
         self.emit, self.run_dir, self.x, self.y = emit, run_dir, x, y
         self._probe: distributions.LayerProbe | None = None
         self._off = False
-        self._cost = 0.0
-        self._done_at: float | None = None
+        self._budget = Budget(self.SHARE)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._off:
-            return
-        start = time.monotonic()
         last = epoch + 1 == (self.params or {}).get("epochs")
-        if (
-            self._done_at is not None
-            and not last
-            and self._cost > self.SHARE * (start - self._done_at)
-        ):
+        if self._off or not (last or self._budget.due()):
             return
         try:
             if self._probe is None:
                 self._probe = distributions.LayerProbe(self.model, self.x, self.y)
+            start = self._budget.start()
             layers = self._probe.measure()
             rundir.append_distributions(self.run_dir, epoch + 1, layers)
-            self._done_at = time.monotonic()
-            self._cost = self._done_at - start
+            self._budget.spent(start)
         except Exception as exc:  # noqa: BLE001 - a picture, never a reason to stop training
             self._off = True
             self.emit(

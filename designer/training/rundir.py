@@ -12,8 +12,9 @@ A run directory holds::
     history.csv    one row per epoch: ``epoch`` (1-based count) then Keras' metric names
                    (loss, accuracy, val_loss, val_accuracy...) and learning_rate
     metrics.json   final test metrics (see designer.report.evaluate.report)
-    model.keras    the last model (saved at most every 2 s and at the end; ``model_epoch``
-                   says which epoch it holds); best.keras the best one by the monitored metric
+    model.keras    the last model (saved 2 s to 1 min apart, by its cost, and at the end;
+                   ``model_epoch`` says which epoch it holds); best.keras the best one by
+                   the monitored metric
     distributions.jsonl  one line per epoch: each layer's outputs and gradients measured on
                    a fixed batch (designer.report.distributions); appended, not replaced
     logs/          TensorBoard event files;  log.txt  the training process' stderr
