@@ -7,7 +7,10 @@ from pathlib import Path
 
 import streamlit as st
 
-st.set_page_config(page_title="Keras Designer", page_icon="🧠", layout="wide")
+# The icon is a file, not an emoji: an emoji makes Streamlit load its table of every emoji,
+# half a second of the first page (BENCHMARKS.md, first_paint_s).
+ICON = Path(__file__).with_name("assets") / "favicon.png"
+st.set_page_config(page_title="Keras Designer", page_icon=str(ICON), layout="wide")
 
 from designer import tf_startup  # noqa: E402 - set_page_config must come first
 from ui import sharing, state, status, warmup  # noqa: E402

@@ -25,7 +25,7 @@ def enabled() -> bool:
     return settings.flag(settings.PREWARM)
 
 
-def start(delay: float = 1.5) -> None:
+def start(delay: float = 0.2) -> None:
     """Start the warm-up once per server process (later calls do nothing)."""
     global _started
     with _lock:
@@ -36,7 +36,10 @@ def start(delay: float = 1.5) -> None:
 
 
 def _warm(delay: float) -> None:
-    time.sleep(delay)  # let the first page reach the browser before the CPU is busy
+    # The first page's script has ended (start() is its last line); a moment for its last
+    # messages to leave, then the import that the next page waits for (4-6 s here, the
+    # first Design page's whole wait).
+    time.sleep(delay)
     try:
         import keras  # noqa: F401
 

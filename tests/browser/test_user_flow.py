@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 import time
+from urllib.parse import urljoin
 
 from conftest import (
     VIEWPORT,
@@ -179,6 +180,10 @@ def test_user_flow(page, app_url, tmp_path):
     open_home(pg, app_url)
     assert_no_exception(pg)
     expect(pg.locator(".st-key-use_digits-mlp button")).to_be_visible()
+    # The tab's icon is the app's own picture, served by the app (no emoji, nothing remote).
+    icon = pg.locator("link[rel~='icon']").first.get_attribute("href")
+    served = pg.request.get(urljoin(pg.url, icon))
+    assert served.ok and served.headers["content-type"] == "image/png", icon
     screenshot(pg, "home")
 
     # Home → the digits template → Design.
@@ -224,10 +229,10 @@ def test_user_flow(page, app_url, tmp_path):
     expect(pg.locator(".st-key-data_samples .js-plotly-plot")).to_be_visible(timeout=60_000)
     screenshot(pg, "data")
 
-    # Train three epochs and watch the curves grow. Batch size 8 makes each epoch last long
-    # enough for the once-a-second live panel to show an epoch in between.
+    # Train three epochs and watch the curves grow. Batch size 2 makes each epoch last long
+    # enough (about a second) for the once-a-second live panel to show an epoch in between.
     open_page(pg, "Train")
-    start_training(pg, 3, batch_size=8)
+    start_training(pg, 3, batch_size=2)
     seen = watch_training(pg, 3)
     step(f"trained: {seen}")
     points = [p for _, p in seen if p]  # 0: the chart is being redrawn
