@@ -84,7 +84,7 @@ def on_the_board() -> None:
             unsafe_allow_html=True,
         )
         with charts:
-            trainview.curves(history, key_prefix="class_board_curves")
+            trainview.curves(history, key_prefix="class_board_curves", run=sub.run)
 
 
 def you() -> None:

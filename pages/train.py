@@ -194,9 +194,14 @@ with left:
     )
 
 
+# While a job runs, fragments poll the job registry: the progress and the charts every
+# second, the layers' pictures (measured every few epochs) every 5 s. Each fragment run costs
+# the server about 6 ms of Streamlit's own work whatever it draws (BENCHMARKS.md,
+# viewer_cpu_ms_per_s), and a class server runs them for every watching session: so few
+# fragments, each as often as what it shows changes. None polls when no job runs.
 @st.fragment(run_every=1.0 if active else None)
 def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> None:
-    """Only reads the job registry; polls while a job runs, and not at all when none does."""
+    """The run's headline, progress, problems and charts; redraws the page when it ends."""
     snap = runs.snapshot(run_id)
     if snap is None:
         st.info("No run yet: set the epochs and press **▶ Start**.")
@@ -204,44 +209,57 @@ def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> 
     trainview.headline(snap)
     st.progress(trainview.progress_fraction(snap), text=trainview.progress_text(snap))
     trainview.problems(snap)
-    history = snap.history or []
-    if history:
-        trainview.curves(history, "live")
-        trainview.distributions(snap.run_dir, "live_dist")
+    if snap.history:
+        trainview.curves(snap.history, "live", snap.run_dir or snap.run_id)
+        live_grid(snap.grid)
     elif runs.is_active(snap):
         st.caption("The curves appear after the first epoch.")
-    grid = snap.grid
-    if grid:
-        ds, _ = dataview.load_preview(d)
-        if ds is not None and ds.info.kind == "points2d":
-            z = (
-                [[p[1] for p in row] for row in grid["probs"]]
-                if len(ds.info.class_names) == 2
-                else grid["labels"]
-            )
-            whole, units = st.columns([3, 2], gap="medium")
-            whole.plotly_chart(
-                viz.decision_boundary_figure(
-                    grid["xs"],
-                    grid["ys"],
-                    z,
-                    ds.x_train,
-                    ds.y_train,
-                    ds.info.class_names,
-                    "Decision boundary (live)",
-                ),
-                key="live_boundary",
-            )
-            with units:
-                trainview.neurons(grid.get("units"), key="live_units")
     if was_active and not runs.is_active(snap):
         st.rerun(scope="app")  # the job ended: redraw the page, which stops this polling
     if was_active and snap.status != was_status and "paused" in (snap.status, was_status):
         st.rerun(scope="app")  # paused (after a step) or going on: Pause becomes Continue
 
 
+def live_grid(grid: dict | None) -> None:
+    """For 2-D data: the decision boundary and the hidden units' maps."""
+    if not grid:
+        return
+    ds, _ = dataview.load_preview(d)
+    if ds is None or ds.info.kind != "points2d":
+        return
+    z = (
+        [[p[1] for p in row] for row in grid["probs"]]
+        if len(ds.info.class_names) == 2
+        else grid["labels"]
+    )
+    whole, units = st.columns([3, 2], gap="medium")
+    whole.plotly_chart(
+        viz.decision_boundary_figure(
+            grid["xs"],
+            grid["ys"],
+            z,
+            ds.x_train,
+            ds.y_train,
+            ds.info.class_names,
+            "Decision boundary (live)",
+        ),
+        key="live_boundary",
+    )
+    with units:
+        trainview.neurons(grid.get("units"), key="live_units")
+
+
+@st.fragment(run_every=5.0 if active else None)
+def live_distributions(run_id: str | None) -> None:
+    """The layers' outputs and gradients, epoch by epoch."""
+    snap = runs.snapshot(run_id)
+    if snap is not None and snap.history:
+        trainview.distributions(snap.run_dir, "live_dist")
+
+
 with right:
     live_panel(rid, active, snap.status if snap else None)
+    live_distributions(rid)
 
 st.divider()
 st.subheader("Runs")
@@ -251,9 +269,10 @@ if not all_runs:
 else:
     from ui.status import runs_table
 
-    @st.fragment(run_every=2.0 if active else None)
+    @st.fragment(run_every=5.0 if active else None)
     def runs_list() -> None:
-        """Polls with the live panel: the statuses and epochs change while a job runs."""
+        """Polls while a job runs (its status and epochs change), less often than the live
+        panel, which shows the running job itself."""
         runs_table(runs.all_runs(), key="runs_table")
 
     runs_list()

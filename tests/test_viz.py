@@ -85,6 +85,32 @@ def test_every_figure_wears_the_white_template_even_without_asking_for_it():
         assert fig.to_dict()["layout"]["template"]["layout"]["plot_bgcolor"] == "white"
 
 
+def test_live_line_charts_leave_out_only_template_defaults_lines_never_use():
+    """The charts a watched run redraws every second carry plotly_white's layout without its
+    per-trace defaults (60 % of the template, copied and sent at every redraw). That keeps
+    their look only while they hold nothing but lines and markers."""
+    import plotly.io as pio
+
+    white = pio.templates["plotly_white"]
+    layer = {"edges": [0.0, 0.5, 1.0], "counts": [3, 1], "grad_norm": 0.2}
+    epochs = [{"epoch": e, "layers": {"dense": layer, "out": layer}} for e in (1, 2)]
+    live = [
+        viz.curves_figure([("r", {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]})], "loss"),
+        viz.curves_figure([("a", {"loss": [1.0]}), ("b", {"accuracy": [0.5]})], "accuracy"),
+        viz.distribution_figure(epochs, "dense"),
+        viz.gradient_norms_figure(epochs),
+    ]
+    for fig in live:
+        # Built without Plotly's second validation, it is still exactly a valid figure.
+        assert fig.to_dict() == pio.from_json(fig.to_json(), skip_invalid=False).to_dict()
+        template = fig.to_dict()["layout"]["template"]
+        assert template["layout"] == white.layout.to_plotly_json()
+        assert len(template.get("data") or {}) < len(white.data.to_plotly_json())
+        for trace in fig.data:
+            # plotly_white's only Scatter default is a fill pattern, drawn only with a shape.
+            assert trace.type == "scatter" and not trace.fillpattern.shape, trace.type
+
+
 def test_curves_axes_read_like_a_textbook():
     short = viz.curves_figure([("r", {"accuracy": [0.91, 0.93, 0.95]})], "accuracy")
     assert short.layout.xaxis.dtick == 1  # epochs 1, 2, 3: no 1.5

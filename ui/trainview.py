@@ -79,10 +79,14 @@ def metric_names(history: list[dict[str, Any]]) -> list[str]:
 
 # A watched run's panel is redrawn every second while its history grows once per epoch, and
 # a class server draws the same charts for many sessions: a figure is built once per
-# (history, metric) and shared (Streamlit only reads it, to send it as JSON).
+# (run, history, metric) and shared (Streamlit only reads it, to send it as JSON). The
+# history itself is not hashed (Streamlit's hasher walking every row was 40 % of a watched
+# run's server time, BENCHMARKS.md): a run's history only grows, one row per epoch (a resume
+# after a crash cuts it back, then trains the cut epochs again with other values), so its
+# length and last row name it.
 @st.cache_resource(show_spinner=False, max_entries=256)
-def _curves_figure(rows: tuple, metric: str):
-    return viz.curves_figure([("run", _clean([dict(r) for r in rows]))], metric)
+def _curves_figure(run: str, version: tuple, metric: str, _history: list[dict[str, Any]]):
+    return viz.curves_figure([("run", _clean(_history))], metric)
 
 
 @st.cache_resource(show_spinner=False, max_entries=128)
@@ -103,14 +107,16 @@ def _distribution_figures(run_dir: str, stamp: float, layer: str) -> tuple:
     return viz.distribution_figure(epochs, layer, "activations"), grads, norms
 
 
-def curves(history: list[dict[str, Any]], key_prefix: str) -> None:
-    """Loss and the first metric, train vs validation, side by side."""
+def curves(history: list[dict[str, Any]], key_prefix: str, run: str) -> None:
+    """Loss and the first metric, train vs validation, side by side (``run``: whose history,
+    a run id or folder)."""
     c1, c2 = st.columns(2)
-    rows = tuple(tuple(row.items()) for row in history)
-    c1.plotly_chart(_curves_figure(rows, "loss"), key=f"{key_prefix}_loss")
+    version = (len(history), tuple(history[-1].items()) if history else ())
+    c1.plotly_chart(_curves_figure(run, version, "loss", history), key=f"{key_prefix}_loss")
     metrics = metric_names(history)
     if metrics:
-        c2.plotly_chart(_curves_figure(rows, metrics[0]), key=f"{key_prefix}_metric")
+        figure = _curves_figure(run, version, metrics[0], history)
+        c2.plotly_chart(figure, key=f"{key_prefix}_metric")
 
 
 def _clean(history: list[dict[str, Any]]) -> dict[str, list[float]]:
@@ -186,7 +192,7 @@ def neurons(units: dict[str, Any] | None, key: str) -> None:
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)  # shared and only read: no copy per call
 def _distributions(run_dir: str, stamp: float) -> list[dict[str, Any]]:
     return rundir.read_distributions(run_dir)
 
