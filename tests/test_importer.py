@@ -382,6 +382,44 @@ def test_weights_saved_after_training_come_back_on_export(tmp_path):
     assert np.allclose(model.predict(x, verbose=0), again.predict(x, verbose=0), atol=1e-6)
 
 
+# ---- how a file is loaded ------------------------------------------------------------------------
+def _same_weights(result, model):
+    kept = {layer.name: layer.get_weights() for layer in model.layers if layer.weights}
+    assert sorted(result.weights) == sorted(kept)
+    return all(
+        len(result.weights[name]) == len(arrays)
+        and all(np.array_equal(a, b) for a, b in zip(result.weights[name], arrays))
+        for name, arrays in kept.items()
+    )
+
+
+def test_weights_are_the_files_even_if_the_session_is_cleared_meanwhile(tmp_path, monkeypatch):
+    # The file is loaded without drawing random weights (a stateless scope); Streamlit calls
+    # keras.backend.clear_session() after every script run, in any session, which drops that
+    # scope: the weights must still be the file's, never fresh random ones.
+    model = toy_resnet()
+    model.save(tmp_path / "m.keras")
+    calls = []
+    call = importer._Walker._call
+
+    def clearing(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            keras.backend.clear_session(free_memory=False)
+        return call(self, *args, **kwargs)
+
+    monkeypatch.setattr(importer._Walker, "_call", clearing)
+    assert _same_weights(importer.import_keras(tmp_path / "m.keras"), model)
+
+
+def test_a_model_the_stateless_load_refuses_is_loaded_as_keras_does(tmp_path):
+    # A stateful RNN makes its state variables from values, which a stateless scope refuses.
+    inputs = keras.Input(batch_shape=(2, 5, 3))
+    model = keras.Model(inputs, layers.LSTM(4, stateful=True, name="lstm")(inputs))
+    model.save(tmp_path / "stateful.keras")
+    assert _same_weights(importer.import_keras(tmp_path / "stateful.keras"), model)
+
+
 # ---- safety ------------------------------------------------------------------------------------
 def test_lambda_model_is_refused_and_nothing_in_it_runs(tmp_path):
     marker = tmp_path / "marker"

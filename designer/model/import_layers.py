@@ -30,12 +30,16 @@ from designer.model.build import make_layer
 
 # Keys that name or place a layer rather than define it; trainable/dtype are checked apart.
 _IGNORED = {"name", "trainable", "dtype"}
-# The last layer of each catalog base (include_top=False, no pooling) in keras.applications:
-# a cheap hint before the full structural comparison, which alone decides.
+# The last layer of each catalog base (include_top=False, no pooling) in keras.applications,
+# which names every layer of its bases: a cheap hint before the full structural comparison,
+# which alone decides. The hint asks for it last (or under the global pooling), not just
+# somewhere: the comparison builds a fresh base, and a whole application with its classifier
+# (ResNet50 as keras.applications makes it by default) would otherwise pay that build for
+# nothing (about a fifth of its import).
 APP_MARKERS = {
     "MobileNetV2": "out_relu",
     "ResNet50": "conv5_block3_out",
-    "DenseNet121": "conv5_block16_concat",
+    "DenseNet121": "relu",
     "EfficientNetB0": "top_activation",
     "VGG16": "block5_pool",
 }
@@ -294,8 +298,9 @@ def _signature(model: Any) -> str:
 def _app_signature(app_type: str, input_shape: tuple, pooling: str | None) -> str:
     import keras
 
-    # Only shapes and configs are compared: a stateless scope skips initialising the
-    # weights, which is most of the cost of building a base.
+    # Only shapes and configs are compared. A stateless scope still initialises the weights
+    # when it closes; inside the one a file is imported in (importer._load_and_walk, which does
+    # not initialise), they are never drawn.
     with keras.StatelessScope():
         base = getattr(keras.applications, app_type)(
             include_top=False, weights=None, input_shape=input_shape, pooling=pooling
@@ -305,13 +310,14 @@ def _app_signature(app_type: str, input_shape: tuple, pooling: str | None) -> st
 
 def match_application(model: Any) -> tuple[str, dict] | None:
     """``(type, params)`` if ``model`` is a catalog base (keras.applications, no top)."""
-    names = {layer.name for layer in model.layers}
     if not model.layers:
         return None
     pooling = _POOLING.get(type(model.layers[-1]).__name__)
+    below = model.layers[:-1] if pooling else model.layers  # what the global pooling is on
+    last = below[-1].name if below else None
     for app_type, marker in APP_MARKERS.items():
         spec = catalog.get(app_type)
-        if spec is None or spec.module != "applications" or marker not in names:
+        if spec is None or spec.module != "applications" or marker != last:
             continue
         shape = tuple(model.inputs[0].shape[1:])
         try:

@@ -15,6 +15,8 @@ reported: a design has no way to tie weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +72,63 @@ def import_keras(path: str | Path) -> ImportResult:
     """Import a ``.keras`` file: checked first (:mod:`designer.model.modelfile`), nothing in it
     runs."""
     config = modelfile.read_config(path)
-    model = modelfile.load(path)
-    return _import(model, config.get("compile_config"))
+    # A thread of its own for the load and the walk: see _load_and_walk.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="keras-import") as pool:
+        name, walker, outputs = pool.submit(_load_and_walk, path).result()
+    return _result(name, walker, outputs, config.get("compile_config"))
+
+
+def _load_and_walk(path: str | Path) -> tuple[str, _Walker, list[str]]:
+    """Load a checked file and walk its model, without drawing weights the file replaces.
+
+    Keras creates a loaded model's variables with freshly drawn random values, then overwrites
+    them with the file's: for ResNet50 the drawing is about a third of the load, and checking
+    whether a nested model is a catalog base builds a fresh base whose weights are never read.
+    In ``keras.StatelessScope(initialize_variables=False)`` variables are created without
+    values, and what the file assigns is recorded by the scope, where the walk collects it
+    (``scope.get_current_value``, as Keras documents). Any weight the scope did not record
+    sends the file down Keras' usual path; so does a load the scope makes fail (a layer that
+    makes a variable from a value, a stateful RNN), and that load's error is the user's.
+
+    Keras keeps the variables still to initialise in a per-thread list, and the next scope to
+    close in that thread (any symbolic layer call, e.g. the design's analysis) would initialise
+    them all: the same cost, only later. Hence the thread of its own (see :func:`import_keras`):
+    the list goes away with it, and the design is analysed back in the caller's thread.
+    """
+    import keras
+
+    with keras.StatelessScope(initialize_variables=False) as scope:
+        try:
+            model = modelfile.load_checked(path)
+        except ModelFileError:
+            model = None
+        if model is not None:
+            try:
+                return (model.name, *_walk(model, _recorded_weights(scope)))
+            except _NotRecorded:
+                pass
+    model = modelfile.load_checked(path)
+    return (model.name, *_walk(model))
+
+
+class _NotRecorded(Exception):
+    """A weight the stateless scope holds no value for."""
+
+
+def _recorded_weights(scope: Any) -> Callable[[Any], list[Any]]:
+    """``layer.get_weights()`` for a model loaded in ``scope``, read from the scope itself: the
+    scope Keras consults is per thread and ``keras.backend.clear_session()`` (which Streamlit
+    calls after every script run, in any session) drops it, after which an uninitialised
+    variable would read as fresh random values."""
+    import keras
+
+    def read(layer: Any) -> list[Any]:
+        values = [scope.get_current_value(v) for v in layer.weights]
+        if any(v is None for v in values):
+            raise _NotRecorded(layer.name)
+        return [keras.ops.convert_to_numpy(v) for v in values]
+
+    return read
 
 
 def import_model(model: Any) -> ImportResult:
@@ -86,7 +143,14 @@ def import_model(model: Any) -> ImportResult:
 
 
 def _import(model: Any, compile_config: dict | None) -> ImportResult:
-    walker = _Walker()
+    return _result(model.name, *_walk(model), compile_config)
+
+
+def _walk(
+    model: Any, read_weights: Callable[[Any], list[Any]] | None = None
+) -> tuple[_Walker, list[str]]:
+    """The walker holding the model's nodes, edges and weights, and the output node ids."""
+    walker = _Walker(read_weights)
     match = importer_layers.match_application(model)
     if match:  # a bare base at the top level: an Input and one base node
         first = model.layers[0]
@@ -96,10 +160,16 @@ def _import(model: Any, compile_config: dict | None) -> ImportResult:
         outputs = [walker.base_node(model, match, [input_id])]
     else:
         outputs = walker.model(model, None)
+    return walker, outputs
+
+
+def _result(
+    name: str, walker: _Walker, outputs: list[str], compile_config: dict | None
+) -> ImportResult:
     design = Design(
         nodes=walker.nodes,
         edges=walker.edges,
-        name=model.name,
+        name=name,
         augmentation=walker.augmentation,
     )
     if outputs != design.output_ids():  # several outputs, or one that also feeds other layers
@@ -123,7 +193,8 @@ def _check_builds(result: ImportResult) -> None:
 class _Walker:
     """Walks a model's graph, appending nodes and edges; tensors are referred to by node id."""
 
-    def __init__(self) -> None:
+    def __init__(self, read_weights: Callable[[Any], list[Any]] | None = None) -> None:
+        self.read_weights = read_weights or (lambda layer: layer.get_weights())
         self.nodes: list[Node] = []
         self.edges: list[Edge] = []
         self.augmentation: list[Node] = []
@@ -232,7 +303,7 @@ class _Walker:
         self.edges += [Edge(a, node_id) for a in args]
         self.problems += [(node_id, f"cannot be represented: {layer.name}: {p}") for p in problems]
         if layer.weights:
-            self.weights[node_id] = layer.get_weights()
+            self.weights[node_id] = self.read_weights(layer)
         return [node_id]
 
     def base_node(self, layer, match: tuple[str, dict], args: list[str]) -> str:
@@ -240,7 +311,7 @@ class _Walker:
         node_id = self.new_id(layer.name)
         self.nodes.append(Node(node_id, app_type, params))
         self.edges += [Edge(a, node_id) for a in args]
-        self.weights[node_id] = layer.get_weights()
+        self.weights[node_id] = self.read_weights(layer)
         self.notes.append(
             f"{node_id}: recognised as a {app_type} base ({len(layer.layers)} layers)"
         )

@@ -150,6 +150,12 @@ def _is_hdf5(p: Path) -> bool:
 def load(path: str | Path) -> Any:
     """The ``keras.Model`` in a checked ``.keras`` file, loaded in safe mode, uncompiled."""
     read_config(path)
+    return load_checked(path)
+
+
+def load_checked(path: str | Path) -> Any:
+    """:func:`load` for a file :func:`read_config` has just passed (the caller holds its
+    config), so that the archive is not opened and checked a second time."""
     import keras
 
     try:
