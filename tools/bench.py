@@ -487,8 +487,6 @@ def app_figures(home: Path, fit_dataset: str) -> dict[str, Any]:
         )
         if failed:
             out["note"] = "; ".join(failed)
-        browser.close()
-        playwright.stop()
         # Training through the app's own process would need clicks; the server's footprint
         # while a job trains is the server plus one training process, measured as that sum.
         job = start_training(_design(2, fit_dataset), root=home / "runs", limit=BENCH_LIMIT)
@@ -503,9 +501,8 @@ def app_figures(home: Path, fit_dataset: str) -> dict[str, Any]:
         out["rss_train_mb"] = server.rss_mb() + peak
     finally:
         server.close()
-        if browser.is_connected():
-            browser.close()
-            playwright.stop()
+        browser.close()
+        playwright.stop()
     return out
 
 

@@ -7,6 +7,7 @@ importing this module stays cheap. Colours and captions shared with the graph dr
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -33,20 +34,16 @@ def plotly_go():
     return go
 
 
-_LINES_TEMPLATE: dict[str, Any] = {}
-
-
+@functools.cache
 def _lines_template() -> dict[str, Any]:
     """plotly_white without its defaults for each kind of trace (bars, heat maps, fill
     patterns...), for figures made only of lines and markers, which those defaults do not
     touch: they look the same. It is 60 % of the template, and Streamlit copies and sends a
     figure's template at every redraw: a watched run's live charts are redrawn every second
     for every session (3x cheaper to send, BENCHMARKS.md)."""
-    if not _LINES_TEMPLATE:
-        import plotly.io as pio
+    import plotly.io as pio
 
-        _LINES_TEMPLATE["layout"] = pio.templates["plotly_white"].layout.to_plotly_json()
-    return _LINES_TEMPLATE
+    return {"layout": pio.templates["plotly_white"].layout.to_plotly_json()}
 
 
 def _layout_dict(title: str, height: int = 340, lines: bool = False) -> dict[str, Any]:
