@@ -63,9 +63,11 @@ def light_cleanup() -> None:
         return
 
     def clean() -> None:
-        keras = sys.modules.get("keras")
-        if keras is not None:
-            keras.backend.clear_session(free_memory=False)
+        # While the warm-up thread is still importing Keras, sys.modules holds a partly built
+        # module (no ``backend`` yet): nothing has been built with it, so nothing to clear.
+        clear = getattr(getattr(sys.modules.get("keras"), "backend", None), "clear_session", None)
+        if clear is not None:
+            clear(free_memory=False)
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             plt.close("all")
