@@ -172,4 +172,5 @@ def test_streamlits_keras_clean_up_after_a_run_still_resets_keras_without_a_full
     import types
 
     monkeypatch.setitem(sys.modules, "keras", types.ModuleType("keras"))
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", types.ModuleType("matplotlib.pyplot"))
     clean()

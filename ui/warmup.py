@@ -63,14 +63,15 @@ def light_cleanup() -> None:
         return
 
     def clean() -> None:
-        # While the warm-up thread is still importing Keras, sys.modules holds a partly built
-        # module (no ``backend`` yet): nothing has been built with it, so nothing to clear.
+        # A module another thread is still importing (the warm-up's Keras, or matplotlib
+        # imported by a page or a job's thread) sits half built in sys.modules, without the
+        # function used here: nothing has been made with it yet, so there is nothing to clear.
         clear = getattr(getattr(sys.modules.get("keras"), "backend", None), "clear_session", None)
         if clear is not None:
             clear(free_memory=False)
-        plt = sys.modules.get("matplotlib.pyplot")
-        if plt is not None:
-            plt.close("all")
+        close = getattr(sys.modules.get("matplotlib.pyplot"), "close", None)
+        if close is not None:
+            close("all")
 
     clean.light = True
     script_runner._clean_problem_modules = clean
