@@ -292,11 +292,15 @@ with settings:
         st.error(msg, icon="⚠️")
 
 with tables:
-    summary_tab, code_tab = st.tabs(["Summary", "Code"])
-    with summary_tab:
-        codeview.summary_table(d, analysis)
-    with code_tab:
-        codeview.code_block(d, key="design_code")
+    # Only the open tab is drawn: a hidden Code tab cost every edit its script generated
+    # (10 ms) and highlighted again by the browser (BENCHMARKS.md, edit latency).
+    summary_tab, code_tab = st.tabs(["Summary", "Code"], key="design_tabs", on_change="rerun")
+    if summary_tab.open:
+        with summary_tab:
+            codeview.summary_table(d, analysis)
+    if code_tab.open:
+        with code_tab:
+            codeview.code_block(d, key="design_code")
     with st.expander("Paste code", expanded=files.paste_news() is not None):
         st.caption(
             "Keras code from a tutorial or a notebook (Keras 2 or 3, Sequential or functional): "

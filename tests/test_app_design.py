@@ -29,13 +29,29 @@ def design(at) -> Design:
     return at.session_state["design"]
 
 
+def open_tab(at, label: str) -> None:
+    """Click a tab of the Summary/Code pair: only the open one is drawn."""
+    at.session_state["design_tabs"] = label
+    at.run()
+
+
 def python_code(at) -> str:
     """The generated script (the page's other code box holds the Copy link)."""
+    open_tab(at, "Code")
     return next(c.value for c in at.code if c.language == "python")
 
 
 def summary(at):
+    open_tab(at, "Summary")
     return next(df.value for df in at.dataframe if "Layer (id)" in df.value.columns)
+
+
+def test_only_the_open_tab_of_summary_and_code_is_drawn(app):
+    assert not [c for c in app.code if c.language == "python"]  # Summary is open first
+    assert any("Layer (id)" in df.value.columns for df in app.dataframe)
+    open_tab(app, "Code")
+    assert not any("Layer (id)" in df.value.columns for df in app.dataframe)
+    assert "layers.Dense(64" in next(c.value for c in app.code if c.language == "python")
 
 
 def metric(at, label: str) -> str:
@@ -384,7 +400,7 @@ def test_arguments_kept_from_an_imported_model_are_shown_read_only_and_can_be_dr
     widget(at, "selectbox", "selected_layer").set_value(dense.id).run()
     assert not at.exception
     assert any("From the imported model" in c.value for c in at.caption)
-    assert any("kernel_regularizer=keras.regularizers.L2(l2=0.5)" in c.value for c in at.code)
+    assert "kernel_regularizer=keras.regularizers.L2(l2=0.5)" in python_code(at)
     widget(at, "button", "drop_kept").click().run()
     assert "keras" not in design(at).node(dense.id).params
     assert not any("From the imported model" in c.value for c in at.caption)

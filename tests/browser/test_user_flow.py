@@ -20,12 +20,14 @@ from conftest import (
     after_rerun,
     assert_no_exception,
     click_node,
+    click_until,
     css_key,
     field,
     graph,
     open_page,
     screenshot,
     selected_layer_box,
+    shown,
     wait_idle,
 )
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
@@ -224,6 +226,12 @@ def test_user_flow(page, app_url, tmp_path):
     select_node(pg, "dense", "dense · Dense")
     screenshot(pg, "design")
     step("canvas click, add and delete")
+
+    # The Code tab is drawn when it is opened (the page reruns for it), with this design.
+    code = pg.locator("[data-testid='stCode']").filter(has_text="layers.Dense(")
+    click_until(pg.get_by_role("tab", name="Code"), shown(code))
+    wait_idle(pg)
+    assert_no_exception(pg)
 
     open_page(pg, "Data")
     expect(pg.locator(".st-key-data_samples .js-plotly-plot")).to_be_visible(timeout=60_000)
