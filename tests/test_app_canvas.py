@@ -2,9 +2,9 @@
 
 streamlit-agraph renders in an iframe that AppTest cannot click, so a stand-in takes its place
 (:class:`FakeCanvas`) with the component's behaviour: it returns the last clicked node for as
-long as it is drawn with the same nodes, edges and config (the same widget); drawn differently,
-it is a new widget with no click yet. Everything else is the real page: ui/canvas.py's adapter,
-the buttons, the one write path.
+long as it is drawn with the same key (the same widget); drawn with another key, it is a new
+widget with no click yet. Everything else is the real page: ui/canvas.py's adapter, the
+buttons, the one write path.
 """
 
 from __future__ import annotations
@@ -34,12 +34,11 @@ class FakeCanvas:
         self.value: str | None = None
         self.value_for: str | None = None
 
-    def __call__(self, nodes, edges, config):
-        self.nodes = {n.id: dict(n.to_dict()) for n in nodes}
-        self.edges = [dict(e.to_dict()) for e in edges]
-        self.drawn = json.dumps(
-            [list(self.nodes.values()), self.edges, config.__dict__], sort_keys=True, default=str
-        )
+    def __call__(self, data: str, config: str, key: str):
+        graph = json.loads(data)
+        self.nodes = {n["id"]: n for n in graph["nodes"]}
+        self.edges = graph["edges"]
+        self.drawn = key
         if self.value_for != self.drawn:  # a new widget: no click yet
             self.value = None
         return self.value
@@ -59,7 +58,7 @@ class FakeCanvas:
 @pytest.fixture
 def fake_canvas(monkeypatch):
     fake = FakeCanvas()
-    monkeypatch.setattr(streamlit_agraph, "agraph", fake)
+    monkeypatch.setattr(streamlit_agraph, "_agraph", fake)
     return fake
 
 
@@ -250,6 +249,29 @@ def test_mode_buttons_are_drawn_for_every_merge_type(scratch):
 
 
 # ---- the adapter's pure functions ---------------------------------------------------------------
+def test_the_canvas_stays_the_same_widget_through_a_parameter_edit_only(scratch, fake_canvas):
+    """A parameter edit redraws the labels in the same iframe (no reload of vis-network); a
+    change of what a click means (connections, selection, mode, picks) is a new widget."""
+    key = canvas.widget_key
+    d = design(scratch)
+    drawn = fake_canvas.drawn
+    assert drawn == key(d, selected(scratch), canvas.SELECT, ())
+    last = d.nodes[-1]
+    assert last.type == "Dense"
+    fake_canvas.click(scratch, last.id)
+    drawn, label = fake_canvas.drawn, fake_canvas.label(last.id)
+    widget(scratch, "number_input", f"p:{last.id}:units").set_value(7).run()
+    assert fake_canvas.drawn == drawn and fake_canvas.label(last.id) != label
+    assert fake_canvas.value == last.id  # the same widget: its last click is still its value
+
+    other = Design.from_dict(d.to_dict())
+    other.edges.reverse()
+    assert key(other, "input", canvas.SELECT, ()) != key(d, "input", canvas.SELECT, ())
+    assert key(d, last.id, canvas.SELECT, ()) != key(d, "input", canvas.SELECT, ())
+    assert key(d, "input", canvas.CONNECT, ()) != key(d, "input", canvas.SELECT, ())
+    assert key(d, "input", canvas.MERGE, ("input",)) != key(d, "input", canvas.MERGE, ())
+
+
 def test_what_a_click_means_in_each_mode():
     meaning = canvas.click_meaning
     assert meaning(canvas.SELECT, "a", (), "b") == canvas.Click("select", "b")

@@ -19,6 +19,8 @@ stand-in in its place that returns the clicks they make).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -289,6 +291,26 @@ _LAYOUT_KEYS = (
 )
 
 
+def widget_key(design: Design, selected: str | None, mode: str, picks: tuple[str, ...]) -> str:
+    """The canvas widget's identity: what a click on it means (the layers, their connections,
+    the selection, the mode and the picks), never the labels.
+
+    A new identity is a new widget with no click yet, so a click drawn for another graph
+    reaches no widget (it cannot repeat a connection, and vis-network's own selection starts
+    empty, so a layer can be clicked again after a connection changed). A parameter edit
+    keeps the identity: the iframe stays and vis-network updates its labels in place.
+    """
+    shape = [
+        [n.id for n in design.nodes],
+        [[e.source, e.target] for e in design.edges],  # in order: a merge's input order
+        selected,
+        mode,
+        list(picks),
+    ]
+    digest = hashlib.sha1(json.dumps(shape).encode(), usedforsecurity=False).hexdigest()
+    return f"canvas-{digest[:16]}"
+
+
 def draw(
     design: Design,
     analysis: Any | None,
@@ -298,7 +320,8 @@ def draw(
 ) -> str | None:
     """Render the canvas; returns the id of a node the person just clicked, if any."""
     try:
-        from streamlit_agraph import Config, Edge, Node, agraph
+        import streamlit_agraph
+        from streamlit_agraph import Config, Edge, Node
     except ImportError:  # pragma: no cover - the package is a dependency
         st.warning("The graph view needs streamlit-agraph; use the layer list instead.")
         return None
@@ -316,8 +339,16 @@ def draw(
         Edge(d.pop("source"), d.pop("to"), **{k: v for k, v in d.items() if k != "from"})
         for d in edge_dicts
     ]
+    data = {"nodes": [n.to_dict() for n in nodes], "edges": [e.to_dict() for e in edges]}
     try:
-        value = agraph(nodes=nodes, edges=edges, config=config)
+        # streamlit_agraph.agraph() is this call without a key, which makes every label an
+        # identity: each parameter edit replaced the iframe, reloading vis-network (the
+        # browser's largest share of an edit, BENCHMARKS.md) and blanking the canvas.
+        value = streamlit_agraph._agraph(
+            data=json.dumps(data),
+            config=json.dumps(config.__dict__),
+            key=widget_key(design, selected, mode, picks),
+        )
     except Exception as exc:  # noqa: BLE001 - the canvas is a view; the form still works
         st.warning(f"The graph view could not be drawn ({type(exc).__name__}); use the layer list.")
         return None
@@ -353,9 +384,9 @@ def _note(kind: str, text: str) -> None:
 def handle_click(clicked: str) -> bool:
     """Do what a click on ``clicked`` means now; True when the page must be drawn again.
 
-    The component has no key: its identity is what it draws (the design, the selection, the
-    mode), so a click sent by a stale browser, drawn for another design, reaches no widget and
-    cannot repeat a connection."""
+    The component's identity is what a click on it means (:func:`widget_key`), so a click
+    sent by a stale browser, drawn for another graph, reaches no widget and cannot repeat a
+    connection."""
     action = click_meaning(mode(), state.selected(), picks(), clicked)
     if action.kind == "select":
         state.select(clicked)
