@@ -268,3 +268,61 @@ def test_revalidation_after_one_edit_reuses_cached_nodes(monkeypatch):
     assert analysis.ok
     # Only the edited node and its direct successor (whose input shape changed) are rebuilt.
     assert sorted(node.id for node, _ in calls) == ["d10", "d11"]
+
+
+def _pending_weights() -> list:
+    from keras.src.backend.common import global_state
+
+    return list(global_state.get_global_attribute("uninitialized_variables") or [])
+
+
+def test_analysis_leaves_no_weights_to_draw():
+    """Layers are built without values for their weights (the analysis needs shapes), and
+    Keras is left with nothing to draw later, here or at the next scope that closes."""
+    import keras
+
+    from designer.model import build
+
+    build._CACHE.clear()
+    before = _pending_weights()
+    drawn = []
+    original = keras.initializers.GlorotUniform.__call__
+    try:
+        keras.initializers.GlorotUniform.__call__ = lambda *a, **k: (
+            drawn.append(a) or original(*a, **k)
+        )
+        analysis = analyze(templates.get("lenet5"))
+    finally:
+        keras.initializers.GlorotUniform.__call__ = original
+    assert analysis.ok and analysis.total_params == keras_reference("lenet5").count_params()
+    assert drawn == [] and _pending_weights() == before
+
+
+def test_a_layer_that_makes_a_weight_from_a_value_is_still_counted(monkeypatch):
+    """A variable made from a value cannot wait for its value: that layer is built as usual."""
+    import keras
+    import numpy as np
+
+    from designer.model import build
+
+    class FromValue(keras.layers.Layer):
+        def build(self, input_shape):
+            self.scale = keras.Variable(np.ones(input_shape[-1:], "float32"))
+
+        def call(self, x):
+            return x * self.scale
+
+    real = build.make_layer
+    monkeypatch.setattr(
+        build,
+        "make_layer",
+        lambda node, *a, **k: FromValue() if node.id == "d" else real(node, *a, **k),
+    )
+    build._CACHE.clear()
+    analysis = analyze(
+        _chain(Node("in", "Input", {"shape": [5]}), Node("d", "Dense", {"units": 3}))
+    )
+    build._CACHE.clear()
+    assert analysis.ok, analysis.lines()
+    assert analysis.nodes["d"].params == 5 and analysis.nodes["d"].output_shape == (None, 5)
+    assert _pending_weights() == []

@@ -10,11 +10,12 @@ milliseconds instead of a second).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,9 +196,15 @@ def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> LayerResu
         too_big = _too_big(node, spec, in_shape)
         if too_big:
             return LayerResult(error=too_big)
-        layer = make_layer(node, in_shape)
         tensors = [keras.KerasTensor(shape, dtype=dtype) for shape, dtype in inputs]
-        out = layer(tensors if spec.max_inputs != 1 else tensors[0])
+        try:
+            with _weights_without_values():
+                layer, out = _built(node, spec, in_shape, tensors)
+        except ValueError as exc:
+            if "stateless scope" not in str(exc):
+                raise
+            # The layer makes a variable from a value, which has to be drawn: build it as usual.
+            layer, out = _built(node, spec, in_shape, tensors)
         params = int(layer.count_params())
         trainable = int(sum(_size(w.shape) for w in layer.trainable_weights))
         if node.type == "Dense" and len(in_shape) > 2:
@@ -211,6 +218,38 @@ def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> LayerResu
         return LayerResult(error=str(exc))
     except Exception as exc:  # noqa: BLE001 - any Keras complaint becomes a message on the node
         return LayerResult(error=_explain(node, inputs, exc))
+
+
+def _built(node: Node, spec: catalog.LayerSpec, in_shape: tuple, tensors: list) -> tuple:
+    layer = make_layer(node, in_shape)
+    return layer, layer(tensors if spec.max_inputs != 1 else tensors[0])
+
+
+@contextlib.contextmanager
+def _weights_without_values() -> Iterator[None]:
+    """Build layers whose weights have shapes and no values.
+
+    The analysis needs shapes and counts only. Drawing the initial values (a random
+    initializer; after Streamlit's ``clear_session`` at the end of every script run, a new
+    seed generator first) was most of an edit's analysis: 35 of 50 ms in the app server. In
+    ``keras.StatelessScope(initialize_variables=False)`` a variable gets its shape and no
+    value, and Keras lists it, per thread, to be given one when a later scope closes; that
+    list is cut back to what it held before, so these values are never drawn at all (Keras
+    keeps the list in its private global state: test_analysis_leaves_no_weights_to_draw
+    fails if it moves).
+    """
+    import keras
+    from keras.src.backend.common import global_state
+
+    pending = global_state.get_global_attribute("uninitialized_variables") or []
+    before = len(pending)
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        pending = global_state.get_global_attribute("uninitialized_variables")
+        if pending:
+            del pending[before:]
 
 
 # Building a layer allocates its weights: a 300-byte design asking for a Dense of 65,536 units
