@@ -485,6 +485,11 @@ NODE_POSITIONS_JS = network_js("""  if (!net) return null;
   for (const [id, p] of Object.entries(net.getPositions())) nodes[id] = net.canvasToDOM(p);
   return {nodes, width: canvas.clientWidth, height: canvas.clientHeight};""")
 
+NODE_LABELS_JS = network_js("""  if (!net) return null;
+  const labels = {};
+  for (const [id, n] of Object.entries(net.body.nodes)) labels[id] = n.options.label;
+  return labels;""")
+
 
 def graph(pg, count: int, timeout: float = 60) -> tuple[object, dict]:
     """(the canvas frame, {"nodes": {id: {x, y}}, width, height}) once it draws ``count`` nodes.

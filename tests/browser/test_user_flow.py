@@ -16,6 +16,8 @@ import time
 from urllib.parse import urljoin
 
 from conftest import (
+    AGRAPH,
+    NODE_LABELS_JS,
     VIEWPORT,
     after_rerun,
     assert_no_exception,
@@ -226,6 +228,20 @@ def test_user_flow(page, app_url, tmp_path):
     select_node(pg, "dense", "dense · Dense")
     screenshot(pg, "design")
     step("canvas click, add and delete")
+
+    # A parameter edit redraws the canvas's labels in the same iframe (no reload, no blank).
+    frame = pg.locator(AGRAPH).element_handle()
+    set_number(pg, "p:dense:units", 77)
+    expect_metric(pg, "Layers", str(len(TEMPLATE_LAYERS)))
+    deadline, labels = time.time() + 30, {}
+    while "Dense 77" not in labels.get("dense", ""):
+        assert time.time() < deadline, f"the canvas still draws {labels}"
+        time.sleep(0.2)
+        labels = frame.content_frame().evaluate(NODE_LABELS_JS) or {}
+    assert "(77,)" in labels["dense"] and "(77,)" in labels["dropout"], labels
+    assert frame.evaluate("(f) => f.isConnected")
+    set_number(pg, "p:dense:units", 64)
+    expect_metric(pg, "Parameters", TEMPLATE_PARAMS)
 
     # The Code tab is drawn when it is opened (the page reruns for it), with this design.
     code = pg.locator("[data-testid='stCode']").filter(has_text="layers.Dense(")
