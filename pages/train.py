@@ -195,8 +195,10 @@ with left:
 
 
 # While a job runs, fragments poll the job registry: the progress and the charts every
-# second, the layers' pictures (measured every few epochs) every 5 s. Each fragment run costs
-# the server about 6 ms of Streamlit's own work whatever it draws (BENCHMARKS.md,
+# second, the layers' pictures every 10 s (measured between epochs with at most 1 % of the
+# training time, they are the heaviest figures to send, and a few seconds late is not
+# noticed), the runs table every 10 s. Each fragment run costs the
+# server about 6 ms of Streamlit's own work whatever it draws (BENCHMARKS.md,
 # viewer_cpu_ms_per_s), and a class server runs them for every watching session: so few
 # fragments, each as often as what it shows changes. None polls when no job runs.
 @st.fragment(run_every=1.0 if active else None)
@@ -249,7 +251,7 @@ def live_grid(grid: dict | None) -> None:
         trainview.neurons(grid.get("units"), key="live_units")
 
 
-@st.fragment(run_every=5.0 if active else None)
+@st.fragment(run_every=10.0 if active else None)
 def live_distributions(run_id: str | None) -> None:
     """The layers' outputs and gradients, epoch by epoch."""
     snap = runs.snapshot(run_id)
@@ -269,10 +271,11 @@ if not all_runs:
 else:
     from ui.status import runs_table
 
-    @st.fragment(run_every=5.0 if active else None)
+    @st.fragment(run_every=10.0 if active else None)
     def runs_list() -> None:
-        """Polls while a job runs (its status and epochs change), less often than the live
-        panel, which shows the running job itself."""
+        """Polls while a job runs (its status and epochs change), far less often than the
+        live panel, which shows the running job itself; the page is drawn again when the
+        job ends."""
         runs_table(runs.all_runs(), key="runs_table")
 
     runs_list()
