@@ -262,7 +262,13 @@ _LOOK_JS = """() => {
 
 
 def after_rerun(
-    pg, action, timeout: float = 90, start_timeout: float | None = None, settle: bool = True
+    pg,
+    action,
+    timeout: float = 90,
+    start_timeout: float | None = None,
+    settle: bool = True,
+    tries: int = 2,
+    taken=None,
 ) -> None:
     """Do ``action`` (a click, an Enter) and wait for the rerun it causes to start and finish.
 
@@ -270,19 +276,23 @@ def after_rerun(
     then changes the next field gets both changes handled in one run. With ``settle=False``
     only the start is awaited: a page that polls (Train with a run going or paused) never
     settles, so the caller waits for what it expects to see instead.
+
+    When no run starts within 20 s the action is done again, up to ``tries`` times in all,
+    unless it shows that it took: ``taken()`` (a check of the action itself), else the page
+    looking different from before it.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    for attempt in range(2):
+    for attempt in range(tries):
         idle = pg.locator(APP).get_attribute("data-test-script-state") == "notRunning"
         before = pg.evaluate(_RUNS_JS)
-        looked = pg.evaluate(_LOOK_JS)
+        looked = None if taken else pg.evaluate(_LOOK_JS)
         action()
         # From an idle page a run that starts is nearly always seen. None at all usually means
         # Streamlit never got the click (it drops one now and then, see
-        # test_model_based.LOST_SHARE): a person clicks again. A page that was running may fold
-        # the click into its run: no retry.
-        retry = idle and attempt == 0
+        # test_model_based.LOST_SHARE): a person does it again. A page that was running may
+        # fold the action into its run: then only ``taken`` can tell, the page changes anyway.
+        retry = attempt < tries - 1 and (idle or taken is not None)
         started = (20 if retry and start_timeout is None else start_timeout or timeout) * 1000
         try:
             pg.wait_for_function(f"() => ({_RUNS_JS})() > {before}", timeout=started)
@@ -292,9 +302,9 @@ def after_rerun(
                 raise
             # A run quick enough for React to draw "running" and "notRunning" in one go leaves
             # no trace on the app root, yet the page shows what it did (a person sees that and
-            # does not click again; the button may be gone, too).
-            if pg.evaluate(_LOOK_JS) != looked:
-                print("after_rerun: no run seen, but the page changed: the action took", flush=True)
+            # does not do it again; the button may be gone, too).
+            if taken() if taken else pg.evaluate(_LOOK_JS) != looked:
+                print("after_rerun: no run seen, but the action took", flush=True)
                 break
             print("after_rerun: no run after the action; doing it again", flush=True)
     if settle:
@@ -340,7 +350,6 @@ def choose(pg, box, option: str, timeout: float = 60) -> None:
     this, until ``timeout`` seconds have passed.
     """
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
     def pick() -> None:
         deadline = time.time() + timeout
@@ -357,23 +366,7 @@ def choose(pg, box, option: str, timeout: float = 60) -> None:
     # A pick Streamlit never got (it drops one now and then, while the page is busy: CI saw
     # a 90 s wait for a rerun that never came) leaves the box as it was: a person picks again.
     # A pick that shows in the box was taken, even if a run already going absorbed it.
-    tries = 3
-    for attempt in range(tries):
-        last = attempt == tries - 1
-        before = pg.evaluate(_RUNS_JS)
-        pick()
-        try:
-            pg.wait_for_function(
-                f"() => ({_RUNS_JS})() > {before}", timeout=(90 if last else 20) * 1000
-            )
-            break
-        except PlaywrightTimeoutError:
-            if last:
-                raise
-            if box.count() == 1 and box.input_value() == option:
-                break
-            print(f"choose: no run after picking {option!r}; picking again", flush=True)
-    wait_idle(pg)
+    after_rerun(pg, pick, tries=3, taken=lambda: box.count() == 1 and box.input_value() == option)
 
 
 def open_page(pg, title: str, timeout: float = 90) -> None:
