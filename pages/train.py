@@ -197,10 +197,10 @@ with left:
 # While a job runs, fragments poll the job registry: the progress and the charts every
 # second, the layers' pictures every 10 s (measured between epochs with at most 1 % of the
 # training time, they are the heaviest figures to send, and a few seconds late is not
-# noticed), the runs table every 10 s. Each fragment run costs the
-# server about 6 ms of Streamlit's own work whatever it draws (BENCHMARKS.md,
-# viewer_cpu_ms_per_s), and a class server runs them for every watching session: so few
-# fragments, each as often as what it shows changes. None polls when no job runs.
+# noticed), the runs table every 10 s. Each fragment run costs the server about 6 ms of
+# Streamlit's own work whatever it draws (BENCHMARKS.md, viewer_cpu_ms_per_s), and a class
+# server runs them for every watching session: so few fragments, each as often as what it
+# shows changes. None polls when no job runs.
 @st.fragment(run_every=1.0 if active else None)
 def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> None:
     """The run's headline, progress, problems and charts; redraws the page when it ends."""

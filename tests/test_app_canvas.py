@@ -248,7 +248,6 @@ def test_mode_buttons_are_drawn_for_every_merge_type(scratch):
     assert all(k.endswith(f":{selected(scratch)}") for k in keys)  # drawn for these picks
 
 
-# ---- the adapter's pure functions ---------------------------------------------------------------
 def test_the_canvas_stays_the_same_widget_through_a_parameter_edit_only(scratch, fake_canvas):
     """A parameter edit redraws the labels in the same iframe (no reload of vis-network); a
     change of what a click means (connections, selection, mode, picks) is a new widget."""
@@ -272,6 +271,7 @@ def test_the_canvas_stays_the_same_widget_through_a_parameter_edit_only(scratch,
     assert key(d, "input", canvas.MERGE, ("input",)) != key(d, "input", canvas.MERGE, ())
 
 
+# ---- the adapter's pure functions ---------------------------------------------------------------
 def test_what_a_click_means_in_each_mode():
     meaning = canvas.click_meaning
     assert meaning(canvas.SELECT, "a", (), "b") == canvas.Click("select", "b")

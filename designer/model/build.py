@@ -252,9 +252,10 @@ def _weights_without_values() -> Iterator[None]:
             del pending[before:]
 
 
-# Building a layer allocates its weights: a 300-byte design asking for a Dense of 65,536 units
-# on 100,000 inputs would take the server down. This rough upper bound only guards the build;
-# the counts people see still come from Keras.
+# Building a model allocates its weights (the analysis draws none, but training, exports and
+# a layer built the usual way do): a 300-byte design asking for a Dense of 65,536 units on
+# 100,000 inputs would take the server down. This rough upper bound refuses it at the
+# analysis, before any of those; the counts people see still come from Keras.
 MAX_LAYER_PARAMS = 200_000_000
 MAX_MODEL_PARAMS = 400_000_000
 
