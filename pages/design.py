@@ -42,9 +42,17 @@ with palette:
         specs = [s for s in found if s.category == category]
         if not specs:
             continue
-        with st.expander(
-            f"{category.capitalize()} ({len(specs)})", expanded=bool(query) or category == "core"
-        ):
+        # Only an open category's chips are drawn: the 50 chips of shut ones cost every edit
+        # 60-90 ms of its ~300 in the browser (BENCHMARKS.md, edit latency).
+        box = st.expander(
+            f"{category.capitalize()} ({len(specs)})",
+            expanded=bool(query) or category == "core",
+            key=f"pal_open_{category}",
+            on_change="rerun",
+        )
+        if not box.open:
+            continue
+        with box:
             pal_key = state.field_key(f"pal_{category}:{sel}" + (":branch" if branching else ""))
             st.pills(
                 category,

@@ -1,7 +1,7 @@
 """Finding the app's widgets in AppTest by the name of what they edit.
 
-Widgets that edit the design carry the design's revision in their key (``p:dense:units:r7``,
-see ui/state.py), and buttons that act on a node carry its id (``delete:dropout``): a test
+Widgets that edit the design carry a revision in their key (``p:dense:units:r7``, see
+ui/state.py), and buttons that act on a node carry its id (``delete:dropout``): a test
 names the field or action and gets the one widget that is drawn for it now.
 """
 
@@ -17,3 +17,13 @@ def widget(at: Any, kind: str, name: str) -> Any:
     keys = [w.key for w in getattr(at, kind)]
     assert len(found) == 1, f"{len(found)} {kind} widgets named {name!r} among {keys}"
     return found[0]
+
+
+def pick_from_palette(at: Any, category: str, layer_type: str) -> Any:
+    """Click ``layer_type`` in the palette's ``category``, opening it first (only an open
+    category's chips are drawn)."""
+    at.session_state[f"pal_open_{category}"] = True
+    at.run()
+    widget(at, "pills", f"pal_{category}").set_value(layer_type).run()
+    assert not at.exception, at.exception
+    return at

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import streamlit_agraph
-from app_widgets import widget
+from app_widgets import pick_from_palette, widget
 
 from designer.design import catalog, templates
 from designer.design.spec import Design
@@ -90,17 +90,11 @@ def press(at, name: str):
     return at
 
 
-def palette(at, category: str, layer_type: str):
-    widget(at, "pills", f"pal_{category}").set_value(layer_type).run()
-    assert not at.exception, at.exception
-    return at
-
-
 def two_convs(at, canvas):
     """input → conv2d → conv2d_2 ('same' padding, so it can be added to conv2d) → flatten."""
     canvas.click(at, "input")
-    palette(at, "convolution", "Conv2D")
-    palette(at, "convolution", "Conv2D")
+    pick_from_palette(at, "convolution", "Conv2D")
+    pick_from_palette(at, "convolution", "Conv2D")
     widget(at, "selectbox", "p:conv2d_2:padding").set_value("same").run()
     assert design(at).successors("conv2d") == ["conv2d_2"]
     assert selected(at) == "conv2d_2"
@@ -167,7 +161,7 @@ def test_merge_picks_toggle_and_cancel_changes_nothing(scratch, fake_canvas):
 # ---- connect: click-click wiring, refusals in one line, removal by clicking again ---------------
 def test_connect_mode_adds_removes_and_refuses(scratch, fake_canvas):
     two_convs(scratch, fake_canvas)
-    palette(scratch, "merge", "Add")  # conv2d_2 → add → flatten, one input so far
+    pick_from_palette(scratch, "merge", "Add")  # conv2d_2 → add → flatten, one input so far
     fake_canvas.click(scratch, "conv2d")
     press(scratch, "canvas_connect")
     assert "Connecting from conv2d" in scratch.info[0].value
@@ -209,7 +203,7 @@ def test_connect_mode_adds_removes_and_refuses(scratch, fake_canvas):
 
 def test_a_loop_is_refused(scratch, fake_canvas):
     two_convs(scratch, fake_canvas)
-    palette(scratch, "merge", "Add")
+    pick_from_palette(scratch, "merge", "Add")
     fake_canvas.click(scratch, "flatten")
     press(scratch, "canvas_connect")
     before = design(scratch)
@@ -229,12 +223,12 @@ def test_branch_adds_the_next_palette_layer_beside_the_chain(scratch, fake_canva
     fake_canvas.click(scratch, "conv2d")
     press(scratch, "canvas_branch")
     assert "Branch from conv2d" in scratch.info[0].value
-    palette(scratch, "pooling", "MaxPooling2D")
+    pick_from_palette(scratch, "pooling", "MaxPooling2D")
     d = design(scratch)
     assert d.successors("conv2d") == ["conv2d_2", "maxpooling2d"]  # the chain stays
     assert d.predecessors("maxpooling2d") == ["conv2d"]
     assert selected(scratch) == "maxpooling2d"
-    palette(scratch, "core", "Flatten")  # after Branch, the palette inserts again
+    pick_from_palette(scratch, "core", "Flatten")  # after Branch, the palette inserts again
     assert design(scratch).successors("maxpooling2d") == ["flatten_2"]
     assert not any("Branch from" in i.value for i in scratch.info)
 

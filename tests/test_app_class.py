@@ -157,6 +157,11 @@ def test_the_design_page_keeps_the_class_rules(classroom, open_app, app_env, mon
     at.button(key="class_template").click().run()
     at.switch_page("pages/design.py").run()
     assert not at.exception
+    shown = sorted(e.label for e in at.get("expander") if e.label[-2:-1].isdigit())
+    assert shown == ["Core (2)", "Regularization (1)"], shown
+    for category in ("core", "regularization"):
+        at.session_state[f"pal_open_{category}"] = True
+    at.run()
     offered = {o.content for p in at.get("button_group") for o in p.proto.options}
     assert offered == {"Input", "Dense", "Dropout"}, offered
     bar = at.get("progress")[0]

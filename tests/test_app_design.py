@@ -5,9 +5,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_widgets import widget
+from app_widgets import pick_from_palette, widget
 
-from designer.design import templates
+from designer.design import catalog, templates
 from designer.design.params import ParamSpec
 from designer.design.spec import Design, Edge, Node
 from designer.model.build import analyze
@@ -67,7 +67,7 @@ def test_totals_are_shown(app):
 
 def test_palette_inserts_after_the_selected_layer(app):
     widget(app, "selectbox", "selected_layer").set_value("dense").run()
-    widget(app, "pills", "pal_normalization").set_value("BatchNormalization").run()
+    pick_from_palette(app, "normalization", "BatchNormalization")
     d = design(app)
     assert d.successors("dense") == ["batchnormalization"]
     assert d.successors("batchnormalization") == ["dropout"]
@@ -79,6 +79,19 @@ def test_palette_search_filters_the_categories(app):
     app.text_input(key="palette_search").input("lstm").run()
     keys = {p.key.split(":")[0] for p in app.get("button_group")}
     assert keys == {"pal_recurrent"}
+
+
+def test_only_open_palette_categories_draw_their_chips(app):
+    """Core is open at first and the only category whose chips are drawn; opening another
+    draws its chips (each shut category still shows its name and count)."""
+    assert {p.key.split(":")[0] for p in app.get("button_group")} == {"pal_core"}
+    pooling = [s for s in catalog.search("") if s.category == "pooling"]
+    assert f"Pooling ({len(pooling)})" in [e.label for e in app.get("expander")]
+    app.session_state["pal_open_pooling"] = True
+    app.run()
+    chips = {p.key.split(":")[0]: p for p in app.get("button_group")}
+    assert chips.keys() == {"pal_core", "pal_pooling"}
+    assert "MaxPooling2D" in [o.content for o in chips["pal_pooling"].proto.options]
 
 
 def test_editing_a_field_revalidates_at_once(app):
@@ -100,7 +113,7 @@ def test_an_invalid_value_is_a_message_next_to_the_field(app):
 
 def test_an_impossible_layer_is_red_with_its_reason(app):
     widget(app, "selectbox", "selected_layer").set_value("dense").run()
-    widget(app, "pills", "pal_convolution").set_value("Conv2D").run()
+    pick_from_palette(app, "convolution", "Conv2D")
     assert not app.exception
     assert any("Conv2D needs images" in e.value for e in app.error)
     assert design(app).node_ids()[3] == "conv2d"
@@ -135,7 +148,7 @@ def test_delete_duplicate_move_undo_redo(app):
 
 def test_connect_and_disconnect_build_a_branch(app):
     widget(app, "selectbox", "selected_layer").set_value("dense").run()
-    widget(app, "pills", "pal_merge").set_value("Concatenate").run()  # dense → concatenate
+    pick_from_palette(app, "merge", "Concatenate")  # dense → concatenate
     widget(app, "selectbox", "selected_layer").set_value("flatten").run()
     box = widget(app, "selectbox", "connect_target")
     assert "output" not in box.options  # it has its one input already

@@ -58,13 +58,14 @@ class Person:
         assert_no_exception(self.pg)
 
     def chip(self, category: str, selected: str, layer_type: str) -> None:
-        """A palette chip, drawn for the selected layer (its expander opened first if shut)."""
+        """A palette chip, drawn for the selected layer (its expander opened first if shut:
+        opening it reruns the page, which draws the chips)."""
         chips = field(self.pg, f"pal_{category}:{selected}")
         if not chips.is_visible():
             summary = self.pg.locator("[data-testid='stExpander'] summary").filter(
                 has_text=re.compile(rf"{category.capitalize()} \(\d+\)")
             )
-            self.click(summary, rerun=False)
+            self.click(summary)
         self.click(chips.get_by_role("radio", name=layer_type, exact=True))
 
 
