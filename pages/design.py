@@ -53,7 +53,7 @@ with palette:
         if not box.open:
             continue
         with box:
-            pal_key = state.field_key(f"pal_{category}:{sel}" + (":branch" if branching else ""))
+            pal_key = state.revision_key(f"pal_{category}:{sel}" + (":branch" if branching else ""))
             st.pills(
                 category,
                 [s.type for s in specs],

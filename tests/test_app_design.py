@@ -1,6 +1,7 @@
 """The Design page (AppTest, widgets by key) and its canvas/forms adapters (plain functions)."""
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -233,6 +234,65 @@ def test_every_edit_moves_the_revision_and_renames_the_fields(app):
     widget(app, "number_input", "p:output:units").set_value(12).run()
     new = widget(app, "number_input", "p:output:units")
     assert new.key != old and new.value == 12  # a new widget that shows the new value
+
+
+def field_keys(at) -> dict[str, str]:
+    """The design's fields drawn now: name -> key (``name:rN``, see ui/state.py)."""
+    kinds = ("number_input", "text_input", "selectbox", "multiselect", "checkbox")
+    keys = [w.key for kind in kinds for w in getattr(at, kind) if w.key]
+    return {
+        k.rsplit(":r", 1)[0]: k
+        for k in keys
+        if re.search(r":r\d+$", k) and not k.startswith("selected_layer")
+    }
+
+
+def test_an_edit_replaces_only_the_fields_whose_look_it_changed(app):
+    """A field keeps its widget (and its place in the browser) through another field's edit;
+    the edited field is replaced, and so is one whose options' labels the edit changed."""
+    widget(app, "selectbox", "selected_layer").set_value("output").run()
+    before = field_keys(app)
+    widget(app, "number_input", "p:output:units").set_value(1).run()
+    after = field_keys(app)
+    assert before.keys() == after.keys()
+    assert [n for n in before if before[n] != after[n]] == ["p:output:units"]
+    assert widget(app, "selectbox", "c:loss").options[0] == "auto: sparse_categorical_crossentropy"
+    # One sigmoid unit makes the task binary: "auto" now means another loss, though the loss
+    # field itself was not written.
+    widget(app, "selectbox", "p:output:activation").set_value("sigmoid").run()
+    again = field_keys(app)
+    changed = sorted(n for n in after if after[n] != again[n])
+    assert changed == ["c:loss", "p:output:activation"], changed
+    assert widget(app, "selectbox", "c:loss").options[0] == "auto: binary_crossentropy"
+    assert widget(app, "selectbox", "c:loss").value == "auto"
+
+
+def test_an_undo_replaces_every_field(app):
+    """A jump (undo, another tab's change, a new design) replaces every field: a value typed
+    before it can neither stay in a box nor be sent under the new design."""
+    widget(app, "selectbox", "selected_layer").set_value("dense").run()
+    widget(app, "number_input", "p:dense:units").set_value(50).run()
+    before = field_keys(app)
+    app.button(key="undo").click().run()
+    after = field_keys(app)
+    assert before.keys() == after.keys()
+    assert not [n for n in before if before[n] == after[n]]
+    assert widget(app, "number_input", "p:dense:units").value == 64
+
+
+def test_a_refused_value_keeps_its_message_until_its_field_is_replaced(app):
+    """A value the field refused stays in its box with the reason through another field's
+    edit (nothing typed is lost); an undo replaces the field, which shows the design's value."""
+    widget(app, "selectbox", "selected_layer").set_value("input").run()
+    widget(app, "text_input", "p:input:shape").input("28, x").run()
+    widget(app, "text_input", "c:name").input("renamed").run()
+    assert design(app).name == "renamed"
+    assert widget(app, "text_input", "p:input:shape").value == "28, x"
+    assert any("whole numbers" in e.value for e in app.error)
+    app.button(key="undo").click().run()
+    assert widget(app, "text_input", "p:input:shape").value == "8, 8, 1"
+    assert not any("whole numbers" in e.value for e in app.error)
+    assert design(app).node("input").params["shape"] == [8, 8, 1]
 
 
 def test_a_stale_field_does_not_overwrite_what_another_tab_wrote(app, tmp_path):

@@ -1,13 +1,14 @@
 """Widgets that edit the design: each is a :class:`Field` drawn by :func:`draw`.
 
 The rules are at the top of :mod:`ui.state`: a field's widget is drawn with the design's value
-as its default, under a key that carries the design's revision, and its value is read only in
-its own callback (:func:`on_change`), which hands it to :func:`ui.state.write` together with
-the value it was drawn from. Nothing here writes a widget's key.
+as its default, under a key that moves on when what it shows changes, and its value is read
+only in its own callback (:func:`on_change`), which hands it to :func:`ui.state.write`
+together with the value it was drawn from. Nothing here writes a widget's key.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,13 +55,16 @@ def draw(
     """
     drawn = field.read(state.design())
     untouched = shown(drawn)
-    key = state.field_key(field.name)
     if choices is not None:
         index = choices.index(untouched) if untouched in choices else None
         untouched = untouched if index is not None else None
         kwargs |= {"options": choices, "index": index}
+        fmt = kwargs.get("format_func")
+        labels = [fmt(c) for c in choices] if fmt else None
     else:
         kwargs[default_arg] = untouched
+        labels = None
+    key = state.field_key(field.name, _look(label, labels, kwargs))
     out = widget(
         label,
         key=key,
@@ -70,6 +74,13 @@ def draw(
     )
     show_error(field.name)
     return out
+
+
+def _look(label: str, labels: list | None, kwargs: dict[str, Any]) -> str:
+    """A digest of all a widget shows: its label, its options as labelled, its value, range,
+    help... (callbacks and converters are not shown)."""
+    shown = sorted((k, repr(v)) for k, v in kwargs.items() if not callable(v))
+    return hashlib.sha1(repr((label, labels, shown)).encode()).hexdigest()[:16]
 
 
 def on_change(

@@ -12,11 +12,15 @@ How widgets and the design meet (the rule that keeps a design from changing by i
    old design for undo, moves the design's *revision* on and saves the session file.
    Selection, navigation, page runs and fragment ticks never call it.
 2. **No mirrored widgets.** A widget that edits the design is drawn with the design's current
-   value as its default (``value=``/``index=``) under a key that carries the revision
-   (:func:`field_key`, e.g. ``p:dense:units:r12``). No code ever assigns such a key. After any
-   change the revision moves on, so every field becomes a new widget that shows the new value:
-   a value typed for an old revision can neither be shown nor sent back under the new one, and
-   the value a widget reports without being touched is the design's own.
+   value as its default (``value=``/``index=``) under a key that carries a revision
+   (:func:`field_key`, e.g. ``p:dense:units:r12``). No code ever assigns such a key. The key
+   moves on whenever what the widget shows would change (its value, options, labels, range),
+   when this field is written and when the design jumps (rule 3), so the field becomes a new
+   widget that shows the new value: a value typed for an old look can neither be shown nor
+   sent back under the new one, and the value a widget reports without being touched is the
+   design's own. A field the change left as it was keeps its widget, and the browser keeps it
+   in place instead of building it again (every field rebuilt at every edit cost the Design
+   page's edits about 35 ms in the browser: BENCHMARKS.md).
 3. **Compare-and-set.** A widget's value is read only in its own ``on_change`` callback
    (:func:`ui.fields.on_change`), which passes :func:`write` the value the widget was drawn
    from. The change applies only if that part of the design still holds it: a callback of a
@@ -67,6 +71,7 @@ SELECTION_REVISION = "selection_revision"  # moves on with every change of the s
 RUN_ID = "run_id"  # the run this session started last (Train re-attaches to it)
 SEARCH = "search_dir"  # the search this session started last (the Search tab re-attaches to it)
 SUMMARY = "design_summary"  # {"params", "ok", "revision"} from the last analysis
+FIELD_KEYS = "field_keys"  # field name -> (digest of its look, revision of its key)
 FIELD_ERRORS = "field_errors"  # field name -> message shown under that field
 FLASH = "flash"  # [(kind, message)] shown once at the top of the next run
 CANVAS_CLICK = "canvas_last_click"  # the canvas's last reported click (it repeats it every run)
@@ -292,7 +297,6 @@ def write(
         if field is not None:
             ss.setdefault(FIELD_WRITES, {})[field] = ss[REVISION]
         ss[SUMMARY] = {}  # recounted where shapes are shown
-        ss[FIELD_ERRORS] = {}
         target = chosen or select
         if kind == "replace":
             target = _default_selection(new)
@@ -331,8 +335,23 @@ def redo() -> None:
     write(lambda d: history().redo(d) or d, kind="history")
 
 
-def field_key(name: str) -> str:
-    """The key of a widget that edits the design: its field name and the design's revision."""
+def field_key(name: str, look: str) -> str:
+    """The key of a widget that edits the design (rule 2): its field name and the revision at
+    which ``look`` (a digest of everything the widget is drawn with) last changed, this field
+    was last written or the design last jumped. A refused value's message goes with the old
+    key: the new widget shows the design's value."""
+    ss = st.session_state
+    keys = ss.setdefault(FIELD_KEYS, {})
+    known = keys.get(name)
+    if known is None or known[0] != look or known[1] < _stale_before(name):
+        known = keys[name] = (look, revision())
+        ss.setdefault(FIELD_ERRORS, {}).pop(name, None)
+    return f"{name}:r{known[1]}"
+
+
+def revision_key(name: str) -> str:
+    """A key that moves on with every change of the design: a widget that acts by value (a
+    palette chip) is new after any change, so a pick drawn for an older design adds nothing."""
     return f"{name}:r{revision()}"
 
 

@@ -428,9 +428,9 @@ def css_key(key: str) -> str:
 def field(pg, name: str):
     """The widget that edits the design field ``name`` (``p:dense:units``, ``t:epochs``...).
 
-    Its key carries the design's revision (``p:dense:units:r7``, see ui/state.py), so it is
-    found by the start of its class; a new revision draws a new widget, and the locator
-    follows. While a rerun draws the new one, the old one stays a moment, marked stale. (A key
+    Its key carries a revision (``p:dense:units:r7``, see ui/state.py), so it is found by the
+    start of its class; a change of what it shows draws a new widget, and the locator follows.
+    While a rerun draws the new one, the old one stays a moment, marked stale. (A key
     without a revision, as the app had before, is found too: the tests can be run against an
     older app to show that they catch its bugs.)
     """

@@ -506,8 +506,8 @@ class Walk:
 
         * the "Selected layer" box shows a pick at once, before the server has seen it;
         * the palette's caption ("… add it after X") is drawn by the server only;
-        * the Name field's key names the layer it was drawn for, and the design's revision
-          (when the app has revisions): a page drawn for an older design does not count;
+        * the Name field's key names the layer it was drawn for, and a revision (when the app
+          has revisions): a field drawn for a design newer than the file's does not count;
         * the canvas marks a clicked node itself until the server redraws it (a canvas that
           is being drawn, or failed to load, marks nothing).
         """
@@ -531,7 +531,8 @@ class Walk:
             return None
 
     def name_field_node(self) -> str | None:
-        """The layer the Name field was drawn for, if drawn for the file's revision."""
+        """The layer the Name field was drawn for, if drawn for the design the file holds (its
+        key's revision is where what it shows last changed: at most the file's)."""
         revision = self.held().get("revision")
         classes = self.pg.eval_on_selector_all(
             f"[class*='st-key-n-']{FRESH}", "els => els.map(e => e.className)"
@@ -539,7 +540,8 @@ class Walk:
         for cls in classes:
             for token in cls.split():
                 found = re.fullmatch(r"st-key-n-(.+?)(?:-r(\d+))?", token)
-                if found and (revision is None or found.group(2) == str(revision)):
+                drawn = found and found.group(2)
+                if found and (revision is None or (drawn and int(drawn) <= revision)):
                     return found.group(1)
         return None
 
@@ -565,17 +567,23 @@ class Walk:
                 return value
 
     def param_field(self, node_id: str, name: str):
-        """The field of the design as the file holds it (its key carries that revision).
+        """The field of the design as the file holds it.
 
-        A field drawn for an older revision may be replaced while we type: then Enter goes
-        to the new field, which still holds the old value. The old app has no revisions in
-        its keys or files: there, wait for the page to settle instead.
+        A field's key carries the revision at which what it shows last changed: the file's
+        revision when the last change wrote this field or replaced the whole design (then a
+        field drawn before may be replaced while we type, and Enter would go to the new field,
+        which still holds the old value), an older one when the change left it as it was
+        (then no new field is coming). A field of the file's revision is the one to type in;
+        without one, the page settles first. The old app has no revisions in its keys or
+        files: there, wait for the page to settle too.
         """
         revision = self.held().get("revision")
-        if revision is None:
-            wait_idle(self.pg)
-            return design_field(self.pg, f"p:{node_id}:{name}")
-        return self.pg.locator(f".st-key-{css_key(f'p:{node_id}:{name}:r{revision}')}{FRESH}")
+        if revision is not None:
+            exact = self.pg.locator(f".st-key-{css_key(f'p:{node_id}:{name}:r{revision}')}{FRESH}")
+            if exact.count():
+                return exact
+        wait_idle(self.pg)
+        return design_field(self.pg, f"p:{node_id}:{name}")
 
     def palette(self, sel: str):
         """The Core palette drawn to add after ``sel``: its key names the selection (and the
