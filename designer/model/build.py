@@ -11,6 +11,7 @@ milliseconds instead of a second).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import threading
@@ -24,6 +25,7 @@ from designer.design.compiling import METRIC_CLASSES, optimizer_kwargs
 from designer.design.graph import layer_name
 from designer.design.params import kept
 from designer.design.spec import CompileSpec, Design, Node
+from designer.model import layer_cache
 from designer.model.modelfile import refusals
 from designer.text import shape_text
 
@@ -149,6 +151,7 @@ def _tuples(value: Any) -> Any:
 _CACHE: OrderedDict[str, tuple] = OrderedDict()
 _CACHE_SIZE = 4096
 _LOCK = threading.Lock()
+_DISK: dict[str, list[Any]] | None = None  # the answers kept on disk, read at the first call
 
 
 @dataclass(frozen=True)
@@ -164,19 +167,52 @@ class LayerResult:
     fix: dict[str, str] | None = None
 
 
+def answer_of(result: LayerResult) -> list[Any]:
+    """``result`` as JSON keeps it (see :mod:`designer.model.layer_cache`)."""
+    return json.loads(json.dumps(dataclasses.astuple(result)))
+
+
+def _result_of(answer: list[Any]) -> LayerResult:
+    shape = tuple(answer[0]) if answer[0] is not None else None
+    return LayerResult(shape, *answer[1:])
+
+
 def _evaluate(node: Node, inputs: list[tuple[tuple, str]]) -> LayerResult:
-    """The layer's output shape, parameters and problems, given its inputs' shapes."""
+    """The layer's output shape, parameters and problems, given its inputs' shapes: from
+    memory, else from the answers kept on disk (so a fresh server does not wait for Keras),
+    else from Keras, kept in both."""
+    global _DISK
     key = json.dumps([node.type, node.params, inputs], sort_keys=True, default=str)
     with _LOCK:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    result = _evaluate_uncached(node, inputs)
+        if _DISK is None:
+            _DISK = layer_cache.read()
+        kept_answer = _DISK.get(key)
+    result = _result_of(kept_answer) if kept_answer is not None else None
+    if result is None:
+        result = _evaluate_uncached(node, inputs)
+        layer_cache.append(key, answer_of(result))
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return result
+
+
+def fresh_answers(design: Design) -> dict[str, list[Any]]:
+    """Keras' answers for every layer of ``design``, asked now (for the shipped file)."""
+    global _CACHE, _DISK
+    with _LOCK:
+        saved = _CACHE, _DISK
+        _CACHE, _DISK = OrderedDict(), {}
+    try:
+        analyze(design)
+        return {key: answer_of(result) for key, result in _CACHE.items()}
+    finally:
+        with _LOCK:
+            _CACHE, _DISK = saved
 
 
 def _evaluate_uncached(node: Node, inputs: list[tuple[tuple, str]]) -> LayerResult:

@@ -1,0 +1,140 @@
+"""Keras' answers about single layers, kept on disk, so a fresh server can show a design's
+shapes and counts before TensorFlow has loaded (the first Design page waited for the import).
+
+An answer depends only on the layer's type, parameters and input shapes (the key of
+:mod:`designer.model.build`'s in-memory cache), on Keras, and on the code that asks Keras.
+Two files:
+
+* ``layer_answers.json`` next to this module: the answers for every template and the blank
+  design, written by ``python -m designer.model.layer_cache``. It is read only while the code
+  that asks Keras is the code that wrote it (a digest of that code is in the file), and
+  ``tests/test_layer_cache.py`` checks every answer against the Keras installed (it fails,
+  saying how to write the file again, when the code or an answer changed). Keras' version is
+  not part of its stamp: ``keras>=3.8`` is not pinned, and these layers' shapes and counts
+  are what the test checks on each new install.
+* ``<workspace>/cache/layer_answers.jsonl``: the answers this workspace's servers computed
+  for any layer, one JSON line each, appended as they are computed, each stamped with the
+  Keras version (read from the package's metadata, without importing Keras) and the code's
+  digest: after an upgrade or a change of the catalog, Keras is asked again.
+
+A damaged line or file is skipped: the cost is one question to Keras, never a wrong answer
+(a line is written whole with one ``write``).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import threading
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+SHIPPED = Path(__file__).with_name("layer_answers.json")
+# The code whose change can change an answer: how a node becomes a layer (catalog, params,
+# names, arguments kept from an imported file) and how an answer is made (build).
+_SOURCES = ("model/build.py", "model/modelfile.py", "design/catalog.py", "design/params.py",
+            "design/graph.py", "text.py")  # fmt: skip
+_MAX_LINES_BYTES = 8 * 2**20  # the workspace file starts again beyond this
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def code_digest() -> str:
+    """A digest of the code that makes the answers (once a process)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha1()
+    for name in _SOURCES:
+        digest.update((root / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def stamp() -> str:
+    """The Keras version and the code's digest: what a workspace answer is valid for."""
+    try:
+        version = metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        version = "none"
+    return f"keras {version} · code {code_digest()}"
+
+
+def _workspace_file() -> Path | None:
+    try:
+        from designer import settings
+
+        return settings.workspace() / "cache" / "layer_answers.jsonl"
+    except Exception:  # noqa: BLE001 - no workspace: answers stay in memory
+        return None
+
+
+def read() -> dict[str, list[Any]]:
+    """Every answer on disk with the current stamp: key -> the answer's fields."""
+    now = stamp()
+    found: dict[str, list[Any]] = {}
+    try:
+        shipped = json.loads(SHIPPED.read_text(encoding="utf-8"))
+        if shipped.get("code") == code_digest():
+            found.update(shipped["answers"])
+    except (OSError, ValueError, KeyError, AttributeError):
+        pass
+    path = _workspace_file()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines() if path else []
+    except OSError:
+        lines = []
+    for line in lines:
+        try:
+            line_stamp, key, answer = json.loads(line)
+        except ValueError:
+            continue
+        if line_stamp == now:
+            found[key] = answer
+    return found
+
+
+def append(key: str, answer: list[Any]) -> None:
+    """Keep one new answer in the workspace's file (best effort: a read-only workspace only
+    means the next server asks Keras again)."""
+    path = _workspace_file()
+    if path is None:
+        return
+    line = json.dumps([stamp(), key, answer]) + "\n"
+    with _lock:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists() and path.stat().st_size > _MAX_LINES_BYTES:
+                path.unlink()
+            # One write of a whole line in append mode: readers see it whole or not at all.
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, line.encode("utf-8"))
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def write_shipped() -> int:
+    """Ask Keras about every layer of every template and the blank design, and write
+    :data:`SHIPPED`. Returns the number of answers."""
+    from designer.design import templates
+    from designer.model import build
+
+    designs = [templates.blank()] + [templates.get(key) for key in templates.TEMPLATES]
+    answers: dict[str, list[Any]] = {}
+    for design in designs:
+        answers |= build.fresh_answers(design)
+    lines = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(answers.items()))
+    # One answer a line, so that a change to the file reads as the answers that changed.
+    head = f'"code": "{code_digest()}", "made_with": {json.dumps(stamp().split(" · ")[0])}'
+    text = f'{{{head},\n"answers": {{\n{lines}\n}}}}\n'
+    SHIPPED.write_text(text, encoding="utf-8")
+    return len(answers)
+
+
+if __name__ == "__main__":
+    print(f"{write_shipped()} answers written to {SHIPPED}")
