@@ -17,7 +17,7 @@ from designer.design.spec import Node
 from designer.model import build, layer_cache
 
 ROOT = Path(__file__).resolve().parents[1]
-REWRITE = "write it again: .venv/bin/python -m designer.model.layer_cache"
+REWRITE = "write it again: .venv/bin/python tools/write_layer_answers.py"
 
 
 @pytest.fixture

@@ -377,8 +377,9 @@ def first_design_s(page, url: str) -> float:
 
 # Armed before Enter, in the page: the key press's own time stamp, then the first frame
 # drawn after the Parameters metric shows a new count (a frame, then a task: the frame has
-# been produced). Both on the page's clock, so the figure is what a person waits for, without
-# Playwright's round trips to the browser (about 60-80 ms per edit here, BENCHMARKS.md).
+# been produced). Both on the page's clock, so the figure is what a person waits for: the
+# count is in the page before the frame that shows it is drawn, and Playwright, which reads
+# the page, saw it 15-50 ms before that frame here (BENCHMARKS.md).
 EDIT_CLOCK_JS = f"""(old) => {{
   const read = {PARAMETERS_JS};
   const t = window.__edit = {{}};

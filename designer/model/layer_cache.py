@@ -6,7 +6,7 @@ An answer depends only on the layer's type, parameters and input shapes (the key
 Two files:
 
 * ``layer_answers.json`` next to this module: the answers for every template and the blank
-  design, written by ``python -m designer.model.layer_cache``. It is read only while the code
+  design, written by ``tools/write_layer_answers.py``. It is read only while the code
   that asks Keras is the code that wrote it (a digest of that code is in the file), and
   ``tests/test_layer_cache.py`` checks every answer against the Keras installed (it fails,
   saying how to write the file again, when the code or an answer changed). Keras' version is
@@ -31,6 +31,8 @@ import threading
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from designer import settings
 
 SHIPPED = Path(__file__).with_name("layer_answers.json")
 # The code whose change can change an answer: how a node becomes a layer (catalog, params,
@@ -64,8 +66,6 @@ def stamp() -> str:
 
 def _workspace_file() -> Path | None:
     try:
-        from designer import settings
-
         return settings.workspace() / "cache" / "layer_answers.jsonl"
     except Exception:  # noqa: BLE001 - no workspace: answers stay in memory
         return None
@@ -118,23 +118,10 @@ def append(key: str, answer: list[Any]) -> None:
             pass
 
 
-def write_shipped() -> int:
-    """Ask Keras about every layer of every template and the blank design, and write
-    :data:`SHIPPED`. Returns the number of answers."""
-    from designer.design import templates
-    from designer.model import build
-
-    designs = [templates.blank()] + [templates.get(key) for key in templates.TEMPLATES]
-    answers: dict[str, list[Any]] = {}
-    for design in designs:
-        answers |= build.fresh_answers(design)
+def write_shipped(answers: dict[str, list[Any]]) -> None:
+    """Write :data:`SHIPPED` (``tools/write_layer_answers.py`` asks Keras for the answers)."""
     lines = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(answers.items()))
     # One answer a line, so that a change to the file reads as the answers that changed.
     head = f'"code": "{code_digest()}", "made_with": {json.dumps(stamp().split(" · ")[0])}'
     text = f'{{{head},\n"answers": {{\n{lines}\n}}}}\n'
     SHIPPED.write_text(text, encoding="utf-8")
-    return len(answers)
-
-
-if __name__ == "__main__":
-    print(f"{write_shipped()} answers written to {SHIPPED}")
