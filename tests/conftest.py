@@ -15,6 +15,17 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 APP_TIMEOUT = 120  # the first Keras import takes seconds, more on a busy machine
 
 
+@pytest.fixture(autouse=True)
+def keras_is_asked(monkeypatch):
+    """In this process, the analysis asks Keras about every layer it has not seen in this
+    test process: answers kept on disk by earlier tests or runs (designer/model/layer_cache.py)
+    would leave a test of how a layer is built nothing to build. tests/test_layer_cache.py
+    reads the disk on purpose, and app servers in subprocesses read it as in real use."""
+    from designer.model import build
+
+    monkeypatch.setattr(build, "_DISK", {})
+
+
 @pytest.fixture
 def app_env(tmp_path, monkeypatch):
     """A throw-away workspace (sessions, uploads, runs) and no background warm-up."""
