@@ -19,11 +19,16 @@ def widget(at: Any, kind: str, name: str) -> Any:
     return found[0]
 
 
+def open_palette(at: Any, *categories: str) -> Any:
+    """Open these categories of the palette (only an open category's chips are drawn)."""
+    for category in categories:
+        at.session_state[f"pal_open_{category}"] = True
+    return at.run()
+
+
 def pick_from_palette(at: Any, category: str, layer_type: str) -> Any:
-    """Click ``layer_type`` in the palette's ``category``, opening it first (only an open
-    category's chips are drawn)."""
-    at.session_state[f"pal_open_{category}"] = True
-    at.run()
+    """Click ``layer_type`` in the palette's ``category``, opening it first."""
+    open_palette(at, category)
     widget(at, "pills", f"pal_{category}").set_value(layer_type).run()
     assert not at.exception, at.exception
     return at

@@ -14,6 +14,7 @@ import zipfile
 import numpy as np
 import pytest
 import streamlit as st
+from app_widgets import open_palette
 from streamlit.delta_generator import DeltaGenerator
 
 from designer.classroom import assignment as assignments
@@ -159,9 +160,7 @@ def test_the_design_page_keeps_the_class_rules(classroom, open_app, app_env, mon
     assert not at.exception
     shown = sorted(e.label for e in at.get("expander") if e.label[-2:-1].isdigit())
     assert shown == ["Core (2)", "Regularization (1)"], shown
-    for category in ("core", "regularization"):
-        at.session_state[f"pal_open_{category}"] = True
-    at.run()
+    open_palette(at, "core", "regularization")
     offered = {o.content for p in at.get("button_group") for o in p.proto.options}
     assert offered == {"Input", "Dense", "Dropout"}, offered
     bar = at.get("progress")[0]

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from app_widgets import pick_from_palette, widget
+from app_widgets import open_palette, pick_from_palette, widget
 
 from designer.design import catalog, templates
 from designer.design.params import ParamSpec
@@ -88,8 +88,7 @@ def test_only_open_palette_categories_draw_their_chips(app):
     assert {p.key.split(":")[0] for p in app.get("button_group")} == {"pal_core"}
     pooling = [s for s in catalog.search("") if s.category == "pooling"]
     assert f"Pooling ({len(pooling)})" in [e.label for e in app.get("expander")]
-    app.session_state["pal_open_pooling"] = True
-    app.run()
+    open_palette(app, "pooling")
     chips = {p.key.split(":")[0]: p for p in app.get("button_group")}
     assert chips.keys() == {"pal_core", "pal_pooling"}
     assert "MaxPooling2D" in [o.content for o in chips["pal_pooling"].proto.options]

@@ -190,8 +190,9 @@ def _evaluate(node: Node, inputs: list[tuple[tuple, str]]) -> LayerResult:
         if _DISK is None:
             _DISK = layer_cache.read()
         kept_answer = _DISK.get(key)
-    result = _result_of(kept_answer) if kept_answer is not None else None
-    if result is None:
+    if kept_answer is not None:
+        result = _result_of(kept_answer)
+    else:
         result = _evaluate_uncached(node, inputs)
         layer_cache.append(key, answer_of(result))
     with _LOCK:

@@ -55,20 +55,21 @@ def code_digest() -> str:
 
 
 @functools.cache
+def keras_version() -> str:
+    """From the package's metadata: Keras itself is not imported."""
+    try:
+        return metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        return "none"
+
+
 def stamp() -> str:
     """The Keras version and the code's digest: what a workspace answer is valid for."""
-    try:
-        version = metadata.version("keras")
-    except metadata.PackageNotFoundError:
-        version = "none"
-    return f"keras {version} · code {code_digest()}"
+    return f"keras {keras_version()} · code {code_digest()}"
 
 
-def _workspace_file() -> Path | None:
-    try:
-        return settings.workspace() / "cache" / "layer_answers.jsonl"
-    except Exception:  # noqa: BLE001 - no workspace: answers stay in memory
-        return None
+def _workspace_file() -> Path:
+    return settings.workspace() / "cache" / "layer_answers.jsonl"
 
 
 def read() -> dict[str, list[Any]]:
@@ -81,9 +82,8 @@ def read() -> dict[str, list[Any]]:
             found.update(shipped["answers"])
     except (OSError, ValueError, KeyError, AttributeError):
         pass
-    path = _workspace_file()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines() if path else []
+        lines = _workspace_file().read_text(encoding="utf-8").splitlines()
     except OSError:
         lines = []
     for line in lines:
@@ -100,8 +100,6 @@ def append(key: str, answer: list[Any]) -> None:
     """Keep one new answer in the workspace's file (best effort: a read-only workspace only
     means the next server asks Keras again)."""
     path = _workspace_file()
-    if path is None:
-        return
     line = json.dumps([stamp(), key, answer]) + "\n"
     with _lock:
         try:
@@ -122,6 +120,6 @@ def write_shipped(answers: dict[str, list[Any]]) -> None:
     """Write :data:`SHIPPED` (``tools/write_layer_answers.py`` asks Keras for the answers)."""
     lines = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(answers.items()))
     # One answer a line, so that a change to the file reads as the answers that changed.
-    head = f'"code": "{code_digest()}", "made_with": {json.dumps(stamp().split(" · ")[0])}'
+    head = f'"code": "{code_digest()}", "made_with": "keras {keras_version()}"'
     text = f'{{{head},\n"answers": {{\n{lines}\n}}}}\n'
     SHIPPED.write_text(text, encoding="utf-8")
