@@ -156,6 +156,25 @@ def runner_fit_seconds(epochs: int, root: Path, dataset: str = BENCH_DATA) -> fl
     return (saving[0] if saving else epoch_ends[-1]) - epoch_ends[0]
 
 
+def stolen_s() -> float | None:
+    """CPU time this virtual machine's host has taken from it so far (the steal column of
+    /proc/stat, over all CPUs), or None where the kernel does not say."""
+    try:
+        with open("/proc/stat") as fh:
+            return int(fh.readline().split()[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _timed_side(side: Callable[[], float], stolen: list) -> float:
+    """``side()``'s seconds; appends the CPU time the host took meanwhile to ``stolen``."""
+    before = stolen_s()
+    seconds = side()
+    after = stolen_s()
+    stolen.append(None if before is None or after is None else round(after - before, 2))
+    return seconds
+
+
 def fit_ratio(
     pairs: int, epochs: int, root: Path, during: Callable | None = None, dataset: str = BENCH_DATA
 ) -> dict:
@@ -176,13 +195,22 @@ def fit_ratio(
             if side:
                 side.join()
 
+    def plain_side() -> float:
+        return plain_fit_seconds(epochs, dataset)
+
     ratios, plain, runner = [], [], []
+    plain_stolen: list = []
+    runner_stolen: list = []
     for i in range(pairs + 1):
         if i % 2:
-            r, p = runner_side(), plain_fit_seconds(epochs, dataset)
+            r = _timed_side(runner_side, runner_stolen)
+            p = _timed_side(plain_side, plain_stolen)
         else:
-            p, r = plain_fit_seconds(epochs, dataset), runner_side()
+            p = _timed_side(plain_side, plain_stolen)
+            r = _timed_side(runner_side, runner_stolen)
         if i == 0:
+            plain_stolen.clear()
+            runner_stolen.clear()
             continue  # the warm-up pair
         plain.append(p)
         runner.append(r)
@@ -193,6 +221,10 @@ def fit_ratio(
         "ratios": ratios,
         "plain_s": plain,
         "runner_s": runner,
+        # What the host took from this machine during each side (BENCHMARKS.md: the pairs
+        # that disagree most are those it took seconds from).
+        "plain_stolen_s": plain_stolen,
+        "runner_stolen_s": runner_stolen,
     }
 
 
