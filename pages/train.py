@@ -200,8 +200,10 @@ with left:
 # noticed), the runs table every 10 s. Each fragment run costs the server about 6 ms of
 # Streamlit's own work whatever it draws (BENCHMARKS.md, viewer_cpu_ms_per_s), and a class
 # server runs them for every watching session: so few fragments, each as often as what it
-# shows changes. None polls when no job runs.
-@st.fragment(run_every=1.0 if active else None)
+# shows changes. A queued job changes only its place in the queue: the live panel then
+# polls every 5 s and the others not at all, and the page is drawn again when the job
+# starts (trainview.poll_seconds). None polls when no job runs.
+@st.fragment(run_every=trainview.poll_seconds(snap, 1.0, 5.0))
 def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> None:
     """The run's headline, progress, problems and charts; redraws the page when it ends."""
     snap = runs.snapshot(run_id)
@@ -218,8 +220,10 @@ def live_panel(run_id: str | None, was_active: bool, was_status: str | None) -> 
         st.caption("The curves appear after the first epoch.")
     if was_active and not runs.is_active(snap):
         st.rerun(scope="app")  # the job ended: redraw the page, which stops this polling
-    if was_active and snap.status != was_status and "paused" in (snap.status, was_status):
-        st.rerun(scope="app")  # paused (after a step) or going on: Pause becomes Continue
+    if was_active and snap.status != was_status:
+        # Paused (after a step) or going on: Pause becomes Continue. Started after waiting
+        # in the queue: every fragment polls as often as a running job needs.
+        st.rerun(scope="app")
 
 
 def live_grid(grid: dict | None) -> None:
@@ -251,7 +255,7 @@ def live_grid(grid: dict | None) -> None:
         trainview.neurons(grid.get("units"), key="live_units")
 
 
-@st.fragment(run_every=10.0 if active else None)
+@st.fragment(run_every=trainview.poll_seconds(snap, 10.0, None))
 def live_distributions(run_id: str | None) -> None:
     """The layers' outputs and gradients, epoch by epoch."""
     snap = runs.snapshot(run_id)
@@ -271,7 +275,7 @@ if not all_runs:
 else:
     from ui.status import runs_table
 
-    @st.fragment(run_every=10.0 if active else None)
+    @st.fragment(run_every=trainview.poll_seconds(snap, 10.0, None))
     def runs_list() -> None:
         """Polls while a job runs (its status and epochs change), far less often than the
         live panel, which shows the running job itself; the page is drawn again when the

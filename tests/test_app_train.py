@@ -57,6 +57,49 @@ def test_progress_text_before_and_after():
     assert trainview.progress_fraction(done) == 1.0
 
 
+def test_a_queued_job_is_polled_less_than_a_running_one():
+    def every(status, running=1.0, queued=5.0):
+        job = snapshot(status=status, done=status not in ("queued", "running", "paused"))
+        return trainview.poll_seconds(job, running, queued)
+
+    assert every("running") == every("paused") == 1.0
+    assert every("queued") == 5.0 and every("queued", 10.0, None) is None
+    assert every("finished") is None and trainview.poll_seconds(None, 1.0, 5.0) is None
+
+
+@pytest.mark.parametrize(
+    "status, intervals",
+    [("running", [1.0, 10.0]), ("paused", [1.0, 10.0]), ("queued", [5.0]), ("finished", [])],
+)
+def test_the_train_page_polls_as_often_as_its_job_changes(open_app, monkeypatch, status, intervals):
+    """The intervals the Train page's fragments ask the browser to rerun them at: the live
+    panel and the layers' pictures while the job trains or is paused; the live panel alone,
+    and slower, while it waits in the queue; nothing once it has ended."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    from ui import runs
+
+    def snap(run_id):
+        done = status == "finished"
+        return snapshot(status=status, done=done, epoch=1, history=[{"loss": 1.0}])
+
+    asked: list[float] = []
+    enqueue = ScriptRunContext.enqueue
+
+    def watch(self, msg):
+        if msg.HasField("auto_rerun"):
+            asked.append(msg.auto_rerun.interval)
+        return enqueue(self, msg)
+
+    at = open_app()
+    monkeypatch.setattr(runs, "snapshot", snap)
+    monkeypatch.setattr(ScriptRunContext, "enqueue", watch)
+    at.session_state["run_id"] = "r"
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert asked == intervals
+
+
 def test_dense_units_after_a_flatten_are_shown_as_images():
     import numpy as np
 

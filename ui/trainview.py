@@ -25,6 +25,20 @@ PHASES = {
 }
 
 
+# How often a live fragment polls a job, by what the job is doing. A running job's progress
+# moves every second; a queued one changes only its place in the queue. On a class server
+# most watching sessions wait in the queue, and each poll costs the server 6-8 ms
+# (BENCHMARKS.md, viewer_cpu_ms_per_s). A paused job is polled as a running one: Continue
+# and Step go on in the job's process, and the page that sent them must show it at once.
+def poll_seconds(snap: RunSnapshot | None, running: float, queued: float | None) -> float | None:
+    """The interval for a fragment that polls the job of ``snap`` every ``running`` seconds
+    while it trains or is paused and every ``queued`` seconds (None: not at all) while it
+    waits for a slot; None once it has ended."""
+    if snap is None or not snap.active:
+        return None
+    return queued if snap.status == "queued" else running
+
+
 def progress_text(snap: RunSnapshot) -> str:
     """``epoch 3/20 · batch 41/57 · 12 s left`` (or what the job is doing before and after)."""
     status, epochs = snap.status, snap.epochs or 0
