@@ -386,6 +386,27 @@ def test_bench_help_works_without_running_a_benchmark():
     assert out.stdout.startswith("usage: keras-designer bench") and "--epochs" in out.stdout
 
 
+def test_bench_json_prints_the_details_only_when_asked(tmp_path):
+    """--details adds the measurements behind the figures; without it the object is the
+    figures alone (a stand-in tools/bench.py, so that no benchmark runs)."""
+    (tmp_path / "tools").mkdir()
+    (tmp_path / "tools" / "bench.py").write_text(
+        "import json\n"
+        "def run(pairs, epochs, log, students):\n"
+        "    return {'fit_ratio': 0.9, 'details': {'fit': {'plain_stolen_s': [0.5]}}}\n"
+        "def to_json(results):\n"
+        "    return json.dumps(results)\n"
+    )
+    command = Path(sys.executable).with_name("keras-designer")
+    argv = [str(command)] if command.is_file() else [sys.executable, "-m", "designer.cli"]
+    base = [*argv, "bench", "--json", "--checkout", str(tmp_path)]
+    plain = subprocess.run(base, capture_output=True, text=True, timeout=120)
+    full = subprocess.run([*base, "--details"], capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0 and full.returncode == 0, plain.stderr + full.stderr
+    assert json.loads(plain.stdout) == {"fit_ratio": 0.9}
+    assert json.loads(full.stdout)["details"]["fit"]["plain_stolen_s"] == [0.5]
+
+
 # ---- a full disk, for real -----------------------------------------------------------------------
 def test_a_full_disk_while_saving_fails_the_run_and_keeps_the_last_good_files(disk_full_job):
     job, registry = disk_full_job

@@ -680,6 +680,7 @@ if __name__ == "__main__":
 
     parser = argparse.ArgumentParser(description="the figures of BENCHMARKS.md")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--details", action="store_true")
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--class-students", type=int, default=30)
@@ -690,4 +691,4 @@ if __name__ == "__main__":
         print(plain_fit_child(a.plain_fit[0], int(a.plain_fit[1])))
         sys.exit(0)
     found = run(a.pairs, a.epochs, lambda m: print(m, file=sys.stderr), a.class_students)
-    print(to_json({k: v for k, v in found.items() if k != "details"}))
+    print(to_json(found if a.details else {k: v for k, v in found.items() if k != "details"}))
