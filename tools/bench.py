@@ -676,19 +676,12 @@ def to_json(results: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="the figures of BENCHMARKS.md")
-    parser.add_argument("--json", action="store_true")
-    parser.add_argument("--details", action="store_true")
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--class-students", type=int, default=30)
     # Internal: one side of fit_ratio, in the new interpreter plain_fit_seconds starts.
-    parser.add_argument("--plain-fit", nargs=2, metavar=("DATASET", "EPOCHS"))
-    a = parser.parse_args()
-    if a.plain_fit:
-        print(plain_fit_child(a.plain_fit[0], int(a.plain_fit[1])))
+    if sys.argv[1:2] == ["--plain-fit"]:
+        print(plain_fit_child(sys.argv[2], int(sys.argv[3])))
         sys.exit(0)
-    found = run(a.pairs, a.epochs, lambda m: print(m, file=sys.stderr), a.class_students)
-    print(to_json(found if a.details else {k: v for k, v in found.items() if k != "details"}))
+    # Otherwise `keras-designer bench --json` on this checkout: one set of options and one
+    # output for both ways in.
+    from designer.cli import main
+
+    sys.exit(main(["bench", "--json", "--checkout", str(ROOT), *sys.argv[1:]]))
